@@ -1,0 +1,23 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# A regular (not editable) install: the tests run against what `pip install .` ships, the dbt
+# project included.
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test]'
+
+demo: install
+	$(BIN)/okr demo
+
+test: install
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info okr.duckdb .pytest_cache .hypothesis

@@ -1,0 +1,28 @@
+{#-
+    The moment the current-state models describe, as a timestamp literal (UTC).
+
+    `as_of` may be a date (the end of that day), or an ISO 8601 timestamp in UTC (a trailing Z is
+    allowed). Unset, it is the time the run started, so every model of one run sees one moment.
+-#}
+{% macro okr_as_of() -%}
+    {%- set raw = var('as_of', none) -%}
+    {%- if raw is none or raw | string | trim == '' -%}
+        {%- set moment = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+    {%- else -%}
+        {%- set raw = raw | string | trim -%}
+        {%- if modules.re.match('^\d{4}-\d{2}-\d{2}$', raw) -%}
+            {%- set moment = raw ~ ' 23:59:59.999999' -%}
+        {%- elif modules.re.match('^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?$', raw) -%}
+            {%- set moment = raw | replace('T', ' ') | replace('Z', '') -%}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error(
+                "as_of must be a date like 2026-08-15 or a UTC timestamp like 2026-08-15T12:00:00Z, got '" ~ raw ~ "'") }}
+        {%- endif -%}
+    {%- endif -%}
+    cast('{{ moment }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- The UTC date of `okr_as_of()`: the day whose end (or moment) the models describe. -#}
+{% macro okr_as_of_date() -%}
+    cast({{ okr_as_of() }} as date)
+{%- endmacro %}

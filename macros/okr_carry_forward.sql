@@ -1,0 +1,39 @@
+{#-
+    Replays an entity's events into versions: each version holds, for every field, the value of
+    the latest event (in replay order) that set it. An update event carries only the fields it
+    changes (nulls elsewhere), so the state after it is "last non-null value so far".
+
+    Portable: IGNORE NULLS is not on every engine, so each field counts its non-null values so
+    far (a group number) and takes the one value of its group.
+
+    relation: a CTE or relation with client_id, entity_id, event_id, event_type, occurred_at,
+    recorded_at, sequence_no and the fields.
+-#}
+{% macro okr_carry_forward(relation, fields) -%}
+    select
+        client_id,
+        entity_id,
+        event_id,
+        event_type,
+        occurred_at,
+        recorded_at,
+        sequence_no,
+        row_number() over (partition by client_id, entity_id order by {{ okr_replay_order() }}) as version_no,
+        occurred_at as valid_from,
+        lead(occurred_at) over (partition by client_id, entity_id order by {{ okr_replay_order() }}) as valid_to,
+        {%- for field in fields %}
+        max({{ field }}) over (partition by client_id, entity_id, {{ field }}__group) as {{ field }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from (
+        select
+            *,
+            {%- for field in fields %}
+            count({{ field }}) over (
+                partition by client_id, entity_id
+                order by {{ okr_replay_order() }}
+                rows between unbounded preceding and current row
+            ) as {{ field }}__group{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ relation }}
+    ) as grouped
+{%- endmacro %}

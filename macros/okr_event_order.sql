@@ -1,0 +1,11 @@
+{#-
+    The order in which events replay, and "latest" (SPEC.md, Scoring rules): the greatest
+    occurred_at, ties broken by the later recorded_at, then the higher sequence_no.
+-#}
+{% macro okr_replay_order(prefix='') -%}
+    {{ prefix }}occurred_at, {{ prefix }}recorded_at, {{ prefix }}sequence_no
+{%- endmacro %}
+
+{% macro okr_latest_first(prefix='') -%}
+    {{ prefix }}occurred_at desc, {{ prefix }}recorded_at desc, {{ prefix }}sequence_no desc
+{%- endmacro %}

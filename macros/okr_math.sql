@@ -1,0 +1,37 @@
+{#- numerator / denominator as a float; null when the denominator is null or zero. -#}
+{% macro okr_safe_divide(numerator, denominator) -%}
+    case
+        when ({{ denominator }}) is null or ({{ denominator }}) = 0 then null
+        else cast({{ numerator }} as {{ okr_type_double() }}) / ({{ denominator }})
+    end
+{%- endmacro %}
+
+{#- value limited to [low, high]; null stays null. -#}
+{% macro okr_clamp(value, low, high) -%}
+    case
+        when ({{ value }}) is null then null
+        when ({{ value }}) < {{ low }} then {{ low }}
+        when ({{ value }}) > {{ high }} then {{ high }}
+        else ({{ value }})
+    end
+{%- endmacro %}
+
+{#-
+    Threshold comparisons tolerate float noise: 0.7 - 0.1 is 0.5999999999999999 in binary
+    floating point, and a score of exactly 0.6 must count as reaching it.
+-#}
+{% macro okr_reaches(value, threshold) -%}
+    ({{ value }}) >= ({{ threshold }}) - 1e-9
+{%- endmacro %}
+
+{#-
+    An 8-byte float. okr_type_double() gives FLOAT, which is 4 bytes on DuckDB: scores would lose
+    precision. DOUBLE PRECISION is the ANSI name and both DuckDB and PostgreSQL take it.
+-#}
+{% macro okr_type_double() -%}
+    {{ return(adapter.dispatch('okr_type_double', 'okr_plugin')()) }}
+{%- endmacro %}
+
+{% macro default__okr_type_double() -%}
+    double precision
+{%- endmacro %}

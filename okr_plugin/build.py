@@ -1,0 +1,138 @@
+"""Running the packaged dbt project against a warehouse through dbtRunner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from .store import StoreError, display
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class BuildError(StoreError):
+    """dbt failed; the message carries dbt's own reason."""
+
+
+def project_dir() -> Path:
+    """The dbt project: inside the installed package, or the repository root in a checkout."""
+    packaged = PACKAGE_DIR / "dbt_project"
+    return packaged if (packaged / "dbt_project.yml").exists() else PACKAGE_DIR.parent
+
+
+def work_dir(url: str) -> Path:
+    """A user-writable folder per warehouse for dbt's profile, target and logs."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "okr_plugin"
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    path = base / digest
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def profile_for(url: str) -> dict[str, Any]:
+    """A dbt output for a SQLAlchemy warehouse URL."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "duckdb":
+        if not parsed.database or parsed.database == ":memory:":
+            raise StoreError("dbt needs a DuckDB file: use --warehouse path/to/okr.duckdb")
+        return {"type": "duckdb", "path": parsed.database, "schema": "main", "threads": 2}
+    raise StoreError(f"okr build does not support {parsed.get_backend_name()} warehouses yet")
+
+
+def _write_profile(url: str, folder: Path) -> None:
+    profile = {"okr_plugin": {"target": "okr", "outputs": {"okr": profile_for(url)}}}
+    # JSON is YAML; dbt reads it as profiles.yml.
+    (folder / "profiles.yml").write_text(json.dumps(profile, indent=2))
+
+
+class DbtProject:
+    """The packaged dbt project bound to one warehouse.
+
+    dbt runs in a child process: dbt-duckdb keeps its DuckDB connection open for the life of the
+    process, and DuckDB allows one writing process per file, so the caller's own connections
+    (the store, the scorecard) work again as soon as dbt is done.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.folder = work_dir(url)
+
+    def run(self, command: str, variables: dict[str, Any] | None = None) -> None:
+        """Run one dbt command (build, seed, run, test, ...); raise BuildError when it fails."""
+        _write_profile(self.url, self.folder)
+        outcome = self.folder / "outcome.json"
+        outcome.unlink(missing_ok=True)
+        request = json.dumps({"command": command, "variables": variables or {}})
+        child = subprocess.run(
+            [sys.executable, "-m", "okr_plugin.build", str(self.folder), request], check=False
+        )
+        if child.returncode != 0 or not outcome.exists():
+            reason = "dbt stopped unexpectedly"
+            if outcome.exists():
+                reason = json.loads(outcome.read_text())["reason"]
+            raise BuildError(
+                f"dbt {command} failed on {display(self.url)}: {reason} "
+                f"(log: {self.folder / 'logs' / 'dbt.log'})"
+            )
+
+
+def _invoke(folder: Path, command: str, variables: dict[str, Any]) -> tuple[bool, str]:
+    """Run dbt in this process through dbtRunner; progress goes to standard error."""
+    from dbt.cli.main import dbtRunner
+
+    args = [
+        command,
+        "--project-dir",
+        str(project_dir()),
+        "--profiles-dir",
+        str(folder),
+        "--target-path",
+        str(folder / "target"),
+        "--log-path",
+        str(folder / "logs"),
+        "--vars",
+        json.dumps(variables),
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "info",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--no-partial-parse",
+    ]
+    failures: list[str] = []
+    result = dbtRunner(callbacks=[lambda event: _report(event, failures)]).invoke(args)
+    if result.success:
+        return True, ""
+    return False, _one_line(failures[0] if failures else str(result.exception or "see the log"))
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return " ".join(lines)[:600]
+
+
+def _report(event: Any, failures: list[str]) -> None:
+    """One line per finished node on standard error; failures kept for the message."""
+    name = event.info.name
+    if name == "NodeFinished":
+        node = event.data.node_info
+        status = node.node_status
+        print(f"  {status:>7}  {node.resource_type} {node.node_name}", file=sys.stderr, flush=True)
+    elif name in ("RunResultError", "MainEncounteredError", "GenericExceptionOnRun"):
+        failures.append(event.info.msg)
+
+
+if __name__ == "__main__":
+    # The child process of DbtProject.run: python -m okr_plugin.build FOLDER REQUEST
+    folder_arg, request_arg = sys.argv[1], json.loads(sys.argv[2])
+    success, reason = _invoke(Path(folder_arg), request_arg["command"], request_arg["variables"])
+    (Path(folder_arg) / "outcome.json").write_text(json.dumps({"success": success, "reason": reason}))
+    sys.exit(0 if success else 1)

@@ -1,0 +1,172 @@
+"""The `okr` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from datetime import date, timezone
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__
+from .build import DbtProject
+from .events import InvalidEvent, parse_timestamp
+from .scorecard import render_scorecard
+from .store import (
+    MAX_REASONS_SHOWN,
+    AppendResult,
+    Line,
+    Store,
+    StoreError,
+    display,
+    read_lines,
+    resolve_warehouse,
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_REJECTED = 3
+
+DEMO_AS_OF = "2026-08-15"
+DEMO_CLIENT = "saas-demo"
+
+
+def as_of_value(text: str) -> str:
+    """Validate --as-of: a date stays a date (end of that day), a timestamp becomes UTC."""
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        moment = parse_timestamp("--as-of", text)
+    except (ValueError, InvalidEvent):
+        raise argparse.ArgumentTypeError(
+            f"--as-of must be a date like 2026-08-15 or an ISO timestamp, got {text!r}"
+        ) from None
+    return moment.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--warehouse",
+        metavar="URL",
+        help="SQLAlchemy URL or DuckDB file (default: $OKR_WAREHOUSE, then okr.duckdb here)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="okr", description="Event-sourced OKRs and KPIs in your warehouse."
+    )
+    parser.add_argument("--version", action="version", version=f"okr {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser(
+        "init", parents=[common], help="create the event tables (running it again changes nothing)"
+    )
+    append = commands.add_parser(
+        "append", parents=[common], help="append goal events from JSON lines files"
+    )
+    append.add_argument("files", nargs="+", metavar="FILE", help="JSON lines; - reads stdin")
+    build = commands.add_parser("build", parents=[common], help="build the dbt models")
+    build.add_argument("--as-of", type=as_of_value, help="date or UTC timestamp to build as of")
+    scorecard = commands.add_parser(
+        "scorecard", parents=[common], help="print objectives and key results with their scores"
+    )
+    scorecard.add_argument("--client", help="only this client")
+    scorecard.add_argument("--period", help="only this period, e.g. 2026-Q3")
+    commands.add_parser(
+        "demo", parents=[common], help="load, build and show the worked example of the article"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url = resolve_warehouse(args.warehouse)
+    try:
+        if args.command == "init":
+            with Store(url) as store:
+                store.init()
+            print(f"okr_events and okr_rejected_events are ready in {display(url)}")
+            return EXIT_OK
+        if args.command == "append":
+            return _append(url, args.files)
+        if args.command == "build":
+            _build(url, args.as_of)
+            return EXIT_OK
+        if args.command == "scorecard":
+            with Store(url) as store:
+                print(render_scorecard(store, client=args.client, period=args.period))
+            return EXIT_OK
+        return _demo(url)
+    except StoreError as err:
+        print(f"okr: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("okr: interrupted; nothing of the unfinished step was kept", file=sys.stderr)
+        return 130
+
+
+def _open_inputs(files: Sequence[str], stack: ExitStack) -> Iterator[Line]:
+    """Open every input first, so a missing file fails before anything is stored."""
+    handles: list[tuple[str, TextIO]] = []
+    for name in files:
+        if name == "-":
+            handles.append(("<stdin>", sys.stdin))
+            continue
+        path = Path(name)
+        if not path.is_file():
+            raise StoreError(f"{name}: no such file")
+        try:
+            handle = stack.enter_context(path.open(encoding="utf-8", errors="strict", newline=""))
+        except OSError as err:
+            raise StoreError(f"{name}: cannot read it ({err.strerror})") from None
+        handles.append((name, handle))
+    for source, handle in handles:
+        try:
+            yield from read_lines(source, handle)
+        except UnicodeDecodeError as err:
+            raise StoreError(
+                f"{source}: not UTF-8 text (byte {err.start}); save it as UTF-8 and try again"
+            ) from None
+
+
+def _append(url: str, files: Sequence[str]) -> int:
+    with ExitStack() as stack, Store(url) as store:
+        lines = list(_open_inputs(files, stack))
+        result = store.append(lines)
+    return _report_append(result, url)
+
+
+def _report_append(result: AppendResult, url: str) -> int:
+    print(f"{result.summary()} ({display(url)})")
+    for rejection in result.rejections[:MAX_REASONS_SHOWN]:
+        print(f"  rejected {rejection.source}:{rejection.line_no}: {rejection.reason}")
+    if result.rejected > MAX_REASONS_SHOWN:
+        print(f"  ... and {result.rejected - MAX_REASONS_SHOWN} more in okr_rejected_events")
+    return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
+def _build(url: str, as_of: str | None) -> None:
+    with Store(url) as store:
+        store.init()  # the engine closes here: DuckDB allows one writing process per file
+    moment = as_of or "now"
+    print(f"building the okr models in {display(url)} as of {moment}", file=sys.stderr)
+    DbtProject(url).run("build", {"as_of": as_of} if as_of else {})
+    print(f"built the okr models in {display(url)} as of {moment}")
+
+
+def _demo(url: str) -> int:
+    demo_file = resources.files("okr_plugin") / "demo" / "saas_2026q3.jsonl"
+    print(f"loading the demo events into {display(url)}", file=sys.stderr)
+    with Store(url) as store, demo_file.open(encoding="utf-8") as handle:
+        result = store.append(list(read_lines("demo/saas_2026q3.jsonl", handle)))
+    code = _report_append(result, url)
+    _build(url, DEMO_AS_OF)
+    with Store(url) as store:
+        print()
+        print(render_scorecard(store, client=DEMO_CLIENT))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The terminal scorecard: objectives in alignment order, each with its key results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .store import Store, StoreError
+
+OBJECTIVES_SQL = """
+select
+    o.client_id, o.objective_id, o.title, o.level, o.period, o.owner, o.kind, o.score,
+    o.grade, o.expected_progress, o.health, o.as_of_at, a.depth, a.path
+from okr_objectives as o
+left join okr_alignment as a
+    on o.client_id = a.client_id and o.objective_id = a.objective_id
+where (:client is null or o.client_id = :client)
+  and (:period is null or o.period = :period)
+order by o.client_id, a.path, o.objective_id
+"""
+
+KEY_RESULTS_SQL = """
+select
+    client_id, objective_id, key_result_id, title, owner, scoring, unit, current_value,
+    target_value, score, grade, health, value_source
+from okr_key_results
+where (:client is null or client_id = :client)
+order by client_id, objective_id, key_result_id
+"""
+
+COLUMNS = ("OBJECTIVE / KEY RESULT", "OWNER", "NOW / TARGET", "SCORE", "GRADE", "HEALTH")
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_scorecard(store: Store, client: str | None = None, period: str | None = None) -> str:
+    params: dict[str, Any] = {"client": client, "period": period}
+    try:
+        objectives = store.query(OBJECTIVES_SQL, **params)
+        key_results = store.query(KEY_RESULTS_SQL, **params)
+    except StoreError as err:
+        if "okr_objectives" in str(err) or "okr_key_results" in str(err):
+            raise StoreError("there is no scorecard yet: run `okr build` first") from None
+        raise
+    if not objectives:
+        return "no objectives match" + (f" (client {client})" if client else "")
+    by_objective: dict[tuple[str, str], list[Any]] = {}
+    for kr in key_results:
+        by_objective.setdefault((kr.client_id, kr.objective_id), []).append(kr)
+
+    rows: list[tuple[str, ...]] = []
+    headers: list[str] = []
+    current_client = None
+    for obj in objectives:
+        if obj.client_id != current_client:
+            current_client = obj.client_id
+            as_of = obj.as_of_at.strftime("%Y-%m-%d %H:%M UTC")
+            headers.append(f"{obj.client_id} (as of {as_of})")
+            rows.append(("#header", headers[-1]))
+        indent = "  " * (obj.depth or 0)
+        label = f"{indent}{obj.title} [{obj.level}, {obj.period}, {obj.kind}]"
+        rows.append(
+            (
+                _shorten(label, 64),
+                obj.owner or "-",
+                f"expected {_score(obj.expected_progress)}",
+                _score(obj.score),
+                obj.grade or "-",
+                obj.health or "-",
+            )
+        )
+        for kr in by_objective.get((obj.client_id, obj.objective_id), []):
+            unit = f" {kr.unit}" if kr.unit else ""
+            now_target = (
+                f"{_number(kr.current_value)} / {_number(kr.target_value)}{unit}"
+                if kr.scoring == "spectrum"
+                else f"{'done' if kr.score == 1 else 'not yet'} (binary)"
+            )
+            rows.append(
+                (
+                    _shorten(f"{indent}  - {kr.title}", 64),
+                    kr.owner or "MISSING",
+                    now_target,
+                    _score(kr.score),
+                    kr.grade or "-",
+                    kr.health or "-",
+                )
+            )
+    widths = [
+        max([len(COLUMNS[i])] + [len(r[i]) for r in rows if r[0] != "#header"])
+        for i in range(len(COLUMNS))
+    ]
+    lines: list[str] = []
+    for row in rows:
+        if row[0] == "#header":
+            lines += ["" if lines else "", row[1], _format(COLUMNS, widths)]
+            lines.append("  ".join("-" * w for w in widths))
+        else:
+            lines.append(_format(row, widths))
+    return "\n".join(lines).strip("\n")
+
+
+def _format(row: tuple[str, ...], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
