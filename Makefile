@@ -17,7 +17,10 @@ demo: install
 	$(BIN)/okr demo
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check okr_plugin tests
+	$(BIN)/ruff format --check okr_plugin tests
+	$(BIN)/mypy okr_plugin
+	$(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info okr.duckdb .pytest_cache .hypothesis

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,20 @@ class DbtProject:
         self.url = url
         self.folder = work_dir(url)
 
-    def run(self, command: str, variables: dict[str, Any] | None = None) -> None:
-        """Run one dbt command (build, seed, run, test, ...); raise BuildError when it fails."""
+    def run(
+        self,
+        command: str,
+        variables: dict[str, Any] | None = None,
+        options: Sequence[str] = (),
+    ) -> None:
+        """Run one dbt command (build, test, ...) with extra dbt options such as --select;
+        raise BuildError when it fails."""
         _write_profile(self.url, self.folder)
         outcome = self.folder / "outcome.json"
         outcome.unlink(missing_ok=True)
-        request = json.dumps({"command": command, "variables": variables or {}})
+        request = json.dumps(
+            {"command": command, "variables": variables or {}, "options": list(options)}
+        )
         child = subprocess.run(
             [sys.executable, "-m", "okr_plugin.build", str(self.folder), request], check=False
         )
@@ -83,7 +92,9 @@ class DbtProject:
             )
 
 
-def _invoke(folder: Path, command: str, variables: dict[str, Any]) -> tuple[bool, str]:
+def _invoke(
+    folder: Path, command: str, variables: dict[str, Any], options: list[str]
+) -> tuple[bool, str]:
     """Run dbt in this process through dbtRunner; progress goes to standard error."""
     from dbt.cli.main import dbtRunner
 
@@ -106,6 +117,7 @@ def _invoke(folder: Path, command: str, variables: dict[str, Any]) -> tuple[bool
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
         "--no-partial-parse",
+        *options,
     ]
     failures: list[str] = []
     result = dbtRunner(callbacks=[lambda event: _report(event, failures)]).invoke(args)
@@ -133,6 +145,10 @@ def _report(event: Any, failures: list[str]) -> None:
 if __name__ == "__main__":
     # The child process of DbtProject.run: python -m okr_plugin.build FOLDER REQUEST
     folder_arg, request_arg = sys.argv[1], json.loads(sys.argv[2])
-    success, reason = _invoke(Path(folder_arg), request_arg["command"], request_arg["variables"])
-    (Path(folder_arg) / "outcome.json").write_text(json.dumps({"success": success, "reason": reason}))
+    success, reason = _invoke(
+        Path(folder_arg), request_arg["command"], request_arg["variables"], request_arg["options"]
+    )
+    (Path(folder_arg) / "outcome.json").write_text(
+        json.dumps({"success": success, "reason": reason})
+    )
     sys.exit(0 if success else 1)

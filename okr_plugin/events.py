@@ -104,39 +104,39 @@ def text(path: str, value: Any) -> str:
         raise InvalidEvent(f"{path} must not be empty")
     if len(value) > MAX_TEXT:
         raise InvalidEvent(f"{path} is {len(value)} characters long; the limit is {MAX_TEXT}")
-    return value
+    return str(value)
 
 
 def identifier(path: str, value: Any) -> str:
-    value = text(path, value)
-    if len(value) > MAX_ID:
-        raise InvalidEvent(f"{path} is {len(value)} characters long; ids are at most {MAX_ID}")
-    if any(ord(ch) < 32 for ch in value):
+    checked = text(path, value)
+    if len(checked) > MAX_ID:
+        raise InvalidEvent(f"{path} is {len(checked)} characters long; ids are at most {MAX_ID}")
+    if any(ord(ch) < 32 for ch in checked):
         raise InvalidEvent(f"{path} contains control characters; ids must be printable")
-    return value
+    return checked
 
 
-def number(path: str, value: Any) -> float | int:
+def number(path: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = " (write it without quotes)" if isinstance(value, str) else ""
         raise InvalidEvent(f"{path} must be a number, got {_type_name(value)}{hint}")
     if not math.isfinite(value):
         raise InvalidEvent(f"{path} must be a finite number")
-    return value
+    return float(value)
 
 
-def non_negative(path: str, value: Any) -> float | int:
-    value = number(path, value)
-    if value < 0:
+def non_negative(path: str, value: Any) -> float:
+    checked = number(path, value)
+    if checked < 0:
         raise InvalidEvent(f"{path} must be 0 or more, got {value}")
-    return value
+    return checked
 
 
-def fraction(path: str, value: Any) -> float | int:
-    value = number(path, value)
-    if not 0 <= value <= 1:
+def fraction(path: str, value: Any) -> float:
+    checked = number(path, value)
+    if not 0 <= checked <= 1:
         raise InvalidEvent(f"{path} must be between 0 and 1, got {value}")
-    return value
+    return checked
 
 
 def number_or_boolean(path: str, value: Any) -> Any:
@@ -144,24 +144,25 @@ def number_or_boolean(path: str, value: Any) -> Any:
 
 
 def iso_date(path: str, value: Any) -> str:
-    value = text(path, value)
+    checked = text(path, value)
     try:
-        date.fromisoformat(value)
+        date.fromisoformat(checked)
+        valid = len(checked) == 10
     except ValueError:
-        raise InvalidEvent(f"{path} must be a date like 2026-09-30, got {value[:40]!r}") from None
-    if len(value) != 10:
-        raise InvalidEvent(f"{path} must be a date like 2026-09-30, got {value[:40]!r}")
-    return value
+        valid = False
+    if not valid:
+        raise InvalidEvent(f"{path} must be a date like 2026-09-30, got {checked[:40]!r}")
+    return checked
 
 
 def period(path: str, value: Any) -> str:
-    value = text(path, value)
-    if not PERIOD_PATTERN.match(value):
+    checked = text(path, value)
+    if not PERIOD_PATTERN.match(checked):
         raise InvalidEvent(
             f"{path} must be a year, half, quarter or month such as 2026, 2026-H2, 2026-Q3 "
-            f"or 2026-07, got {value[:40]!r}"
+            f"or 2026-07, got {checked[:40]!r}"
         )
-    return value
+    return checked
 
 
 def one_of(*allowed: str) -> Check:
@@ -278,8 +279,7 @@ EVENT_TYPES = tuple(SCHEMAS)
 
 def parse_timestamp(path: str, value: Any) -> datetime:
     """ISO 8601 to a naive UTC datetime; a value without offset is UTC, a date is its midnight."""
-    value = text(path, value)
-    raw = value.strip()
+    raw = text(path, value).strip()
     try:
         parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw[-1:] in "zZ" else raw)
     except ValueError:
@@ -337,7 +337,7 @@ def validate(obj: Mapping[str, Any], now: datetime) -> GoalEvent:
         if obj.get(field) is None:
             raise InvalidEvent(f"{field} is required")
     event_type = obj["event_type"]
-    if event_type not in SCHEMAS:
+    if not isinstance(event_type, str) or event_type not in SCHEMAS:
         raise InvalidEvent(
             f"event_type {str(event_type)[:40]!r} is unknown; use one of {', '.join(EVENT_TYPES)}"
         )

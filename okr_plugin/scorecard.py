@@ -112,4 +112,4 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
 
 
 def _format(row: tuple[str, ...], widths: list[int]) -> str:
-    return "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+    return "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

@@ -185,7 +185,7 @@ class Store:
             # Appends serialise on the table so sequence_no follows commit order.
             conn.execute(sa.text("lock table okr_events in share row exclusive mode"))
         known = _stored_hashes(conn, [event.event_id for _, event in parsed])
-        next_seq = conn.execute(
+        next_seq: int = conn.execute(
             sa.select(sa.func.coalesce(sa.func.max(okr_events.c.sequence_no), 0))
         ).scalar_one()
         rows: list[dict[str, Any]] = []
@@ -232,7 +232,7 @@ class Store:
     ) -> None:
         if not rejections:
             return
-        first = conn.execute(
+        first: int = conn.execute(
             sa.select(sa.func.coalesce(sa.func.max(okr_rejected_events.c.rejection_no), 0))
         ).scalar_one()
         conn.execute(

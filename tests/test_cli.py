@@ -1,0 +1,200 @@
+"""The `okr` command on a real DuckDB file: counts, idempotency, rejections, exit codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from okr_plugin.store import Line, Store, resolve_warehouse
+
+from conftest import Workspace, event, run_okr, write_jsonl
+
+OBJ = event(
+    "e1",
+    "objective_created",
+    "o1",
+    "2026-07-01T09:00:00Z",
+    {"title": "Scale", "level": "company", "period": "2026-Q3", "owner": "anna"},
+)
+KR = event(
+    "e2",
+    "key_result_created",
+    "k1",
+    "2026-07-01T09:00:00Z",
+    {"objective_id": "o1", "title": "Visits", "target_value": 55000},
+)
+
+
+def no_traceback(run_err: str) -> None:
+    assert "Traceback" not in run_err
+
+
+def test_counts_reconcile_and_rejections_keep_file_line_and_reason(workspace: Workspace) -> None:
+    lines = [
+        json.dumps(OBJ),  # 1 accepted
+        json.dumps(KR),  # 2 accepted
+        json.dumps(OBJ),  # 3 duplicate (same content)
+        json.dumps({**KR, "payload": {**KR["payload"], "target_value": 1}}),  # 4 conflict
+        "",  # 5 blank: not an event
+        "not json at all",  # 6 rejected
+        json.dumps({**OBJ, "event_id": "e3", "event_type": "objective_made"}),  # 7 rejected
+        json.dumps({**KR, "event_id": "e4", "payload": {"title": "x"}}),  # 8 rejected
+    ]
+    run = workspace.append(lines)
+    # 7 events in (the blank line is not one) = 2 accepted + 1 duplicate + 4 rejected
+    assert run.code == 3
+    assert "7 events in: 2 accepted, 1 duplicate, 4 rejected" in run.out
+    assert "events.jsonl:6: not valid JSON" in run.out
+    stored = workspace.rows("select event_id from okr_events order by sequence_no")
+    assert [r["event_id"] for r in stored] == ["e1", "e2"]
+    rejected = workspace.rows(
+        "select source, line_no, event_id, raw_text, reason from okr_rejected_events"
+        " order by rejection_no"
+    )
+    assert [(r["line_no"], r["event_id"]) for r in rejected] == [
+        (6, None),
+        (7, "e3"),
+        (8, "e4"),
+        (4, "e2"),
+    ]
+    assert all(r["source"].endswith("events.jsonl") for r in rejected)
+    assert rejected[0]["raw_text"] == "not json at all"
+    assert "already stored with different content" in rejected[3]["reason"]
+    assert "event_type 'objective_made' is unknown" in rejected[1]["reason"]
+    assert "payload.objective_id is required" in rejected[2]["reason"]
+
+
+def test_reappend_is_a_no_op_and_a_conflict_is_rejected(workspace: Workspace) -> None:
+    assert workspace.append([OBJ, KR]).code == 0
+    again = workspace.append([OBJ, KR])
+    assert (again.code, "2 events in: 0 accepted, 2 duplicate, 0 rejected" in again.out) == (
+        0,
+        True,
+    )
+    changed = {**OBJ, "payload": {**OBJ["payload"], "title": "Other"}}
+    conflict = workspace.append([changed])
+    assert conflict.code == 3 and "1 rejected" in conflict.out
+    titles = workspace.rows("select payload from okr_events where event_id = 'e1'")
+    assert json.loads(titles[0]["payload"])["title"] == "Scale"
+
+
+def test_sequence_no_increases_and_recorded_at_is_assigned_or_honoured(
+    workspace: Workspace,
+) -> None:
+    before = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=5)
+    without_recorded_at = {k: v for k, v in OBJ.items() if k != "recorded_at"}
+    assert workspace.append([without_recorded_at]).code == 0
+    backfill = event(
+        "e9",
+        "key_result_checked_in",
+        "k1",
+        "2026-07-03T09:00:00Z",
+        {"value": 5},
+        recorded_at="2026-07-04T10:30:00+02:00",
+    )
+    assert workspace.append([KR, backfill], name="more.jsonl").code == 0
+    got = workspace.rows(
+        "select event_id, sequence_no, recorded_at from okr_events order by sequence_no"
+    )
+    assert [r["sequence_no"] for r in got] == [1, 2, 3]
+    assert got[0]["recorded_at"] >= before  # assigned at append
+    assert got[2]["recorded_at"] == datetime(2026, 7, 4, 8, 30)  # supplied, converted to UTC
+
+
+def test_stdin_bom_and_crlf(workspace: Workspace) -> None:
+    run = workspace.okr("append", "-", stdin=json.dumps(OBJ) + "\n")
+    assert run.code == 0 and "1 accepted" in run.out
+    path = workspace.folder / "windows.jsonl"
+    path.write_bytes(("\ufeff" + json.dumps(KR) + "\r\n").encode("utf-8"))
+    run = workspace.okr("append", str(path))
+    assert run.code == 0 and "1 accepted" in run.out
+
+
+def test_a_missing_file_fails_before_anything_is_stored(workspace: Workspace) -> None:
+    good = write_jsonl(workspace.folder / "good.jsonl", [OBJ])
+    run = workspace.okr("append", str(good), "missing.jsonl")
+    assert run.code == 1
+    assert run.err.strip() == "okr: error: missing.jsonl: no such file"
+    workspace.okr("init")
+    assert workspace.rows("select count(*) as n from okr_events")[0]["n"] == 0
+
+
+def test_not_utf8_is_one_line(workspace: Workspace) -> None:
+    path = workspace.folder / "latin1.jsonl"
+    path.write_bytes('{"title": "Café"}\n'.encode("latin-1"))
+    run = workspace.okr("append", str(path))
+    assert run.code == 1 and "not UTF-8" in run.err
+    no_traceback(run.err)
+
+
+def test_usage_errors_exit_2_without_traceback(workspace: Workspace) -> None:
+    unknown = workspace.okr("frobnicate")
+    assert unknown.code == 2 and "invalid choice: 'frobnicate'" in unknown.err
+    bad_date = workspace.okr("build", "--as-of", "15/08/2026")
+    assert bad_date.code == 2 and "--as-of must be a date like 2026-08-15" in bad_date.err
+    no_traceback(unknown.err + bad_date.err)
+
+
+def test_a_locked_warehouse_gives_one_line(workspace: Workspace) -> None:
+    workspace.okr("init")
+    holder = duckdb.connect(str(workspace.warehouse))  # another process's writer, in effect
+    try:
+        run = workspace.append([OBJ])
+    finally:
+        holder.close()
+    assert run.code == 1
+    assert "is in use by another process" in run.err
+    assert len(run.err.strip().splitlines()) == 1
+    no_traceback(run.err)
+
+
+def test_init_twice_changes_nothing(workspace: Workspace) -> None:
+    assert workspace.okr("init").code == 0
+    assert workspace.append([OBJ]).code == 0
+    assert workspace.okr("init").code == 0
+    assert workspace.rows("select count(*) as n from okr_events")[0]["n"] == 1
+
+
+def test_scorecard_before_build_says_what_to_do(workspace: Workspace) -> None:
+    workspace.okr("init")
+    run = workspace.okr("scorecard")
+    assert run.code == 1 and "run `okr build` first" in run.err
+
+
+def test_warehouse_from_environment_then_default(tmp_path: Path) -> None:
+    target = tmp_path / "env.duckdb"
+    run = run_okr("init", cwd=tmp_path, env={"OKR_WAREHOUSE": str(target)})
+    assert run.code == 0 and target.exists()
+    run = run_okr("init", cwd=tmp_path)
+    assert run.code == 0 and (tmp_path / "okr.duckdb").exists()
+
+
+def test_a_batch_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = resolve_warehouse(str(tmp_path / "tx.duckdb"))
+    lines = [Line("a.jsonl", 1, json.dumps(OBJ)), Line("a.jsonl", 2, "bad")]
+
+    def crash(*args: object) -> None:
+        raise sa.exc.OperationalError("insert", {}, Exception("disk full"))
+
+    with Store(url) as store:
+        monkeypatch.setattr(Store, "_record_rejections", staticmethod(crash))
+        with pytest.raises(Exception, match="disk full"):
+            store.append(lines)
+        monkeypatch.undo()
+        assert store.query("select count(*) from okr_events")[0][0] == 0
+        result = store.append(lines)
+        assert (result.accepted, result.rejected) == (1, 1)
+
+
+def test_the_command_works_from_any_folder_with_the_packaged_project(tmp_path: Path) -> None:
+    import okr_plugin.build as build
+
+    assert (build.project_dir() / "dbt_project.yml").exists()
+    assert "site-packages" in str(build.project_dir())
+    run = run_okr("--version", cwd=tmp_path)
+    assert run.code == 0 and run.out.startswith("okr ")
