@@ -119,11 +119,13 @@ def _invoke(
         "--no-partial-parse",
         *options,
     ]
-    failures: list[str] = []
-    result = dbtRunner(callbacks=[lambda event: _report(event, failures)]).invoke(args)
+    progress = _Progress()
+    result = dbtRunner(callbacks=[progress]).invoke(args)
+    progress.summarise()
     if result.success:
         return True, ""
-    return False, _one_line(failures[0] if failures else str(result.exception or "see the log"))
+    reason = progress.failures[0] if progress.failures else str(result.exception or "see the log")
+    return False, _one_line(reason)
 
 
 def _one_line(text: str) -> str:
@@ -131,15 +133,29 @@ def _one_line(text: str) -> str:
     return " ".join(lines)[:600]
 
 
-def _report(event: Any, failures: list[str]) -> None:
-    """One line per finished node on standard error; failures kept for the message."""
-    name = event.info.name
-    if name == "NodeFinished":
-        node = event.data.node_info
-        status = node.node_status
-        print(f"  {status:>7}  {node.resource_type} {node.node_name}", file=sys.stderr, flush=True)
-    elif name in ("RunResultError", "MainEncounteredError", "GenericExceptionOnRun"):
-        failures.append(event.info.msg)
+class _Progress:
+    """dbt's events as progress on standard error: a line per model or seed built and per test
+    that did not pass, a count of the tests that did; failures kept for the error message."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.passed = 0
+
+    def __call__(self, event: Any) -> None:
+        name = event.info.name
+        if name == "NodeFinished":
+            node = event.data.node_info
+            if node.resource_type in ("test", "unit_test") and node.node_status == "pass":
+                self.passed += 1
+            else:
+                line = f"  {node.node_status:>7}  {node.resource_type} {node.node_name}"
+                print(line, file=sys.stderr, flush=True)
+        elif name in ("RunResultError", "MainEncounteredError", "GenericExceptionOnRun"):
+            self.failures.append(event.info.msg)
+
+    def summarise(self) -> None:
+        if self.passed:
+            print(f"  {self.passed} tests passed", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,17 @@ where (:client is null or client_id = :client)
 order by client_id, objective_id, key_result_id
 """
 
-COLUMNS = ("OBJECTIVE / KEY RESULT", "OWNER", "NOW / TARGET", "SCORE", "GRADE", "HEALTH")
+COLUMNS = (
+    "OBJECTIVE / KEY RESULT",
+    "LEVEL",
+    "PERIOD",
+    "OWNER",
+    "NOW / TARGET",
+    "SCORE",
+    "GRADE",
+    "HEALTH",
+)
+TITLE_WIDTH = 60
 
 
 def _number(value: float | None) -> str:
@@ -69,10 +79,11 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
             headers.append(f"{obj.client_id} (as of {as_of})")
             rows.append(("#header", headers[-1]))
         indent = "  " * (obj.depth or 0)
-        label = f"{indent}{obj.title} [{obj.level}, {obj.period}, {obj.kind}]"
         rows.append(
             (
-                _shorten(label, 64),
+                _shorten(f"{indent}{obj.title}", TITLE_WIDTH),
+                obj.level if obj.kind == "aspirational" else f"{obj.level}, {obj.kind}",
+                obj.period or "-",
                 obj.owner or "-",
                 f"expected {_score(obj.expected_progress)}",
                 _score(obj.score),
@@ -89,7 +100,9 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
             )
             rows.append(
                 (
-                    _shorten(f"{indent}  - {kr.title}", 64),
+                    _shorten(f"{indent}  - {kr.title}", TITLE_WIDTH),
+                    "",
+                    "",
                     kr.owner or "MISSING",
                     now_target,
                     _score(kr.score),
