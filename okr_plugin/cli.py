@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from datetime import date, timezone
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from . import __version__
 from .build import DbtProject
@@ -47,6 +47,13 @@ def as_of_value(text: str) -> str:
     return moment.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (exit code 2), not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -54,11 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="SQLAlchemy URL or DuckDB file (default: $OKR_WAREHOUSE, then okr.duckdb here)",
     )
-    parser = argparse.ArgumentParser(
-        prog="okr", description="Event-sourced OKRs and KPIs in your warehouse."
-    )
+    parser = _Parser(prog="okr", description="Event-sourced OKRs and KPIs in your warehouse.")
     parser.add_argument("--version", action="version", version=f"okr {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
     commands.add_parser(
         "init", parents=[common], help="create the event tables (running it again changes nothing)"
     )

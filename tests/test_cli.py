@@ -138,6 +138,7 @@ def test_usage_errors_exit_2_without_traceback(workspace: Workspace) -> None:
     bad_date = workspace.okr("build", "--as-of", "15/08/2026")
     assert bad_date.code == 2 and "--as-of must be a date like 2026-08-15" in bad_date.err
     no_traceback(unknown.err + bad_date.err)
+    assert len(unknown.err.strip().splitlines()) == len(bad_date.err.strip().splitlines()) == 1
 
 
 def test_a_locked_warehouse_gives_one_line(workspace: Workspace) -> None:
