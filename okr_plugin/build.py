@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,19 +41,37 @@ def work_dir(url: str) -> Path:
 
 
 def profile_for(url: str) -> dict[str, Any]:
-    """A dbt output for a SQLAlchemy warehouse URL."""
+    """A dbt output for a SQLAlchemy warehouse URL: the models go where the event tables are."""
     parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "duckdb":
+    backend = parsed.get_backend_name()
+    if backend == "duckdb":
         if not parsed.database or parsed.database == ":memory:":
             raise StoreError("dbt needs a DuckDB file: use --warehouse path/to/okr.duckdb")
         return {"type": "duckdb", "path": parsed.database, "schema": "main", "threads": 2}
-    raise StoreError(f"okr build does not support {parsed.get_backend_name()} warehouses yet")
+    if backend == "postgresql":
+        return {
+            "type": "postgres",
+            "host": parsed.host or "localhost",
+            "port": parsed.port or 5432,
+            "user": parsed.username or os.environ.get("PGUSER") or getpass.getuser(),
+            "password": parsed.password or os.environ.get("PGPASSWORD", ""),
+            "dbname": parsed.database or "postgres",
+            "schema": "public",
+            "threads": 4,
+        }
+    raise StoreError(
+        f"okr build supports DuckDB and PostgreSQL warehouses, not {backend}; "
+        "use the dbt project directly with your own profile"
+    )
 
 
 def _write_profile(url: str, folder: Path) -> None:
     profile = {"okr_plugin": {"target": "okr", "outputs": {"okr": profile_for(url)}}}
-    # JSON is YAML; dbt reads it as profiles.yml.
-    (folder / "profiles.yml").write_text(json.dumps(profile, indent=2))
+    # JSON is YAML; dbt reads it as profiles.yml. It may hold a password: owner only.
+    path = folder / "profiles.yml"
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps(profile, indent=2))
 
 
 class DbtProject:
@@ -139,23 +160,28 @@ class _Progress:
 
     def __init__(self) -> None:
         self.failures: list[str] = []
-        self.passed = 0
+        self.tests: Counter[str] = Counter()
+        self.lock = threading.Lock()  # dbt finishes nodes on several threads
 
     def __call__(self, event: Any) -> None:
         name = event.info.name
-        if name == "NodeFinished":
-            node = event.data.node_info
-            if node.resource_type in ("test", "unit_test") and node.node_status == "pass":
-                self.passed += 1
-            else:
-                line = f"  {node.node_status:>7}  {node.resource_type} {node.node_name}"
-                print(line, file=sys.stderr, flush=True)
-        elif name in ("RunResultError", "MainEncounteredError", "GenericExceptionOnRun"):
-            self.failures.append(event.info.msg)
+        with self.lock:
+            if name == "NodeFinished":
+                node = event.data.node_info
+                is_test = node.resource_type in ("test", "unit_test")
+                if is_test:
+                    self.tests[node.node_status] += 1
+                if not is_test or node.node_status not in ("pass", "skipped"):
+                    line = f"  {node.node_status:>7}  {node.resource_type} {node.node_name}\n"
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
+            elif name in ("RunResultError", "MainEncounteredError", "GenericExceptionOnRun"):
+                self.failures.append(event.info.msg)
 
     def summarise(self) -> None:
-        if self.passed:
-            print(f"  {self.passed} tests passed", file=sys.stderr, flush=True)
+        if self.tests:
+            counts = ", ".join(f"{n} {status}" for status, n in sorted(self.tests.items()))
+            print(f"  tests: {counts}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

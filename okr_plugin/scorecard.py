@@ -7,15 +7,16 @@ from typing import Any
 from .store import Store, StoreError
 
 OBJECTIVES_SQL = """
-select
-    o.client_id, o.objective_id, o.title, o.level, o.period, o.owner, o.kind, o.score,
-    o.grade, o.expected_progress, o.health, o.as_of_at, a.depth, a.path
-from okr_objectives as o
-left join okr_alignment as a
-    on o.client_id = a.client_id and o.objective_id = a.objective_id
-where (:client is null or o.client_id = :client)
-  and (:period is null or o.period = :period)
-order by o.client_id, a.path, o.objective_id
+select * from (
+    select
+        o.client_id, o.objective_id, o.title, o.level, o.period, o.owner, o.kind, o.score,
+        o.grade, o.expected_progress, o.health, o.as_of_at, a.depth, a.path
+    from okr_objectives as o
+    left join okr_alignment as a
+        on o.client_id = a.client_id and o.objective_id = a.objective_id
+) as objectives
+where {filters}
+order by client_id, path, objective_id
 """
 
 KEY_RESULTS_SQL = """
@@ -23,7 +24,7 @@ select
     client_id, objective_id, key_result_id, title, owner, scoring, unit, current_value,
     target_value, score, grade, health, value_source
 from okr_key_results
-where (:client is null or client_id = :client)
+where {filters}
 order by client_id, objective_id, key_result_id
 """
 
@@ -55,10 +56,14 @@ def _shorten(text: str, width: int) -> str:
 
 
 def render_scorecard(store: Store, client: str | None = None, period: str | None = None) -> str:
+    by_client = "client_id = :client" if client is not None else "1 = 1"
+    by_period = "period = :period" if period is not None else "1 = 1"
     params: dict[str, Any] = {"client": client, "period": period}
     try:
-        objectives = store.query(OBJECTIVES_SQL, **params)
-        key_results = store.query(KEY_RESULTS_SQL, **params)
+        objectives = store.query(
+            OBJECTIVES_SQL.format(filters=f"{by_client} and {by_period}"), **params
+        )
+        key_results = store.query(KEY_RESULTS_SQL.format(filters=by_client), **params)
     except StoreError as err:
         if "okr_objectives" in str(err) or "okr_key_results" in str(err):
             raise StoreError("there is no scorecard yet: run `okr build` first") from None

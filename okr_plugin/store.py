@@ -148,7 +148,16 @@ class Store:
         try:
             metadata.create_all(self.engine, checkfirst=True)
         except sa.exc.DBAPIError as err:
-            raise translate(err, self.url) from None
+            # Another process may have created them at the same moment: that is what we wanted.
+            if not self._has_tables():
+                raise translate(err, self.url) from None
+
+    def _has_tables(self) -> bool:
+        try:
+            inspector = sa.inspect(self.engine)
+            return all(inspector.has_table(name) for name in metadata.tables)
+        except sa.exc.DBAPIError:
+            return False
 
     def append(self, lines: Iterable[Line], now: datetime | None = None) -> AppendResult:
         """Validate and append goal events as one transaction: all of the batch or none of it."""

@@ -1,4 +1,8 @@
-"""Shared helpers: run the installed `okr` command against a real DuckDB file, read tables back."""
+"""Shared helpers: run the installed `okr` command against a real warehouse, read tables back.
+
+Every workspace is either a DuckDB file or a fresh database on a PostgreSQL server that the
+test session starts itself (tests/postgres.py) and stops at the end.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
+import sqlalchemy as sa
+from postgres import PostgresServer
 
 OKR = str(Path(sys.executable).with_name("okr"))
+WAREHOUSES = ["duckdb", "postgres"]
 
 
 @dataclass
@@ -73,12 +79,14 @@ def write_jsonl(path: Path, events: Iterable[dict[str, Any] | str]) -> Path:
     return path
 
 
-def rows(warehouse: Path, sql: str) -> list[dict[str, Any]]:
-    """Query the warehouse file read-only, rows as dicts."""
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        cursor = conn.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def query(url: str, sql: str) -> list[dict[str, Any]]:
+    """Rows as dicts; the engine is closed at once (DuckDB allows one writing process)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
 
 
 def by_id(records: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
@@ -87,29 +95,52 @@ def by_id(records: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
 
 @dataclass
 class Workspace:
-    """A folder with its own warehouse file; `okr` runs in it."""
+    """A folder to run `okr` in, and the warehouse it writes to."""
 
     folder: Path
-
-    @property
-    def warehouse(self) -> Path:
-        return self.folder / "okr.duckdb"
+    url: str
+    kind: str
 
     def okr(self, *args: str, stdin: str | None = None) -> Run:
-        return run_okr(*args, "--warehouse", str(self.warehouse), cwd=self.folder, stdin=stdin)
+        return run_okr(*args, "--warehouse", self.url, cwd=self.folder, stdin=stdin)
 
     def append(self, events: Iterable[dict[str, Any] | str], name: str = "events.jsonl") -> Run:
         return self.okr("append", str(write_jsonl(self.folder / name, events)))
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
-        return rows(self.warehouse, sql)
+        return query(self.url, sql)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def new_workspace(kind: str, folder: Path, request: pytest.FixtureRequest) -> Workspace:
+    if kind == "duckdb":
+        return Workspace(folder, f"duckdb:///{folder / 'okr.duckdb'}", kind)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return Workspace(folder, server.new_database(), kind)
+
+
+@pytest.fixture(params=WAREHOUSES)
+def workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
+    """A fresh warehouse of each kind: the test runs once on DuckDB, once on PostgreSQL."""
+    return new_workspace(request.param, tmp_path, request)
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
-    return Workspace(tmp_path)
+def duckdb_workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
+    """For what only a DuckDB file has (a file lock, a default path)."""
+    return new_workspace("duckdb", tmp_path, request)
 
 
-@pytest.fixture(scope="module")
-def module_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    return Workspace(tmp_path_factory.mktemp("okr"))
+@pytest.fixture(scope="module", params=WAREHOUSES)
+def module_workspace(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Workspace:
+    return new_workspace(request.param, tmp_path_factory.mktemp("okr"), request)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from okr_plugin.store import Line, Store, resolve_warehouse
+from okr_plugin.store import Line, Store
 
 from conftest import Workspace, event, run_okr, write_jsonl
 
@@ -79,8 +79,9 @@ def test_reappend_is_a_no_op_and_a_conflict_is_rejected(workspace: Workspace) ->
     changed = {**OBJ, "payload": {**OBJ["payload"], "title": "Other"}}
     conflict = workspace.append([changed])
     assert conflict.code == 3 and "1 rejected" in conflict.out
-    titles = workspace.rows("select payload from okr_events where event_id = 'e1'")
-    assert json.loads(titles[0]["payload"])["title"] == "Scale"
+    payload = workspace.rows("select payload from okr_events where event_id = 'e1'")[0]["payload"]
+    payload = json.loads(payload) if isinstance(payload, str) else payload  # JSON / JSONB
+    assert payload["title"] == "Scale"
 
 
 def test_sequence_no_increases_and_recorded_at_is_assigned_or_honoured(
@@ -141,9 +142,10 @@ def test_usage_errors_exit_2_without_traceback(workspace: Workspace) -> None:
     assert len(unknown.err.strip().splitlines()) == len(bad_date.err.strip().splitlines()) == 1
 
 
-def test_a_locked_warehouse_gives_one_line(workspace: Workspace) -> None:
+def test_a_locked_warehouse_gives_one_line(duckdb_workspace: Workspace) -> None:
+    workspace = duckdb_workspace
     workspace.okr("init")
-    holder = duckdb.connect(str(workspace.warehouse))  # another process's writer, in effect
+    holder = duckdb.connect(str(workspace.folder / "okr.duckdb"))  # another process's writer
     try:
         run = workspace.append([OBJ])
     finally:
@@ -175,8 +177,8 @@ def test_warehouse_from_environment_then_default(tmp_path: Path) -> None:
     assert run.code == 0 and (tmp_path / "okr.duckdb").exists()
 
 
-def test_a_batch_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = resolve_warehouse(str(tmp_path / "tx.duckdb"))
+def test_a_batch_is_one_transaction(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = workspace.url
     lines = [Line("a.jsonl", 1, json.dumps(OBJ)), Line("a.jsonl", 2, "bad")]
 
     def crash(*args: object) -> None:

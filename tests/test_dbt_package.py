@@ -1,0 +1,58 @@
+"""The models installed as a dbt package into someone else's dbt project, as the README says."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from okr_plugin.build import profile_for, project_dir
+
+from conftest import Workspace, by_id
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def test_host_project_builds_the_package(workspace: Workspace) -> None:
+    # The events come from okr; the host project knows nothing else about okr_plugin.
+    assert workspace.okr("demo").code == 0
+    host = workspace.folder / "host"
+    (host / "models").mkdir(parents=True)
+    (host / "dbt_project.yml").write_text(
+        json.dumps(
+            {
+                "name": "agency_reporting",
+                "version": "1.0.0",
+                "config-version": 2,
+                "profile": "agency",
+                "vars": {"okr_plugin": {"as_of": "2026-08-15"}},
+            }
+        )
+    )
+    (host / "packages.yml").write_text(json.dumps({"packages": [{"local": str(project_dir())}]}))
+    (host / "models" / "client_health.sql").write_text(
+        "select client_id, count(*) as objectives, avg(score) as average_score\n"
+        "from {{ ref('okr_objectives') }}\ngroup by client_id\n"
+    )
+    profile = {"agency": {"target": "dev", "outputs": {"dev": profile_for(workspace.url)}}}
+    (host / "profiles.yml").write_text(json.dumps(profile))
+    for args in (["deps"], ["build", "--exclude-resource-type", "unit_test"]):
+        done = subprocess.run(
+            [DBT, *args, "--profiles-dir", str(host), "--no-send-anonymous-usage-stats"],
+            cwd=host,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+
+    # The demo's numbers, worked out by hand in test_demo_and_dbt.py, through the host's model:
+    # 6 objectives (o-trials, o-sales, o-reviews-ask, o-conversion, o-conversion-q3,
+    # o-revenue); o-trials 0.442 among them.
+    objectives = by_id(workspace.rows("select * from okr_objectives"), "objective_id")
+    assert objectives["o-trials"]["score"] == pytest.approx(0.442)
+    health = workspace.rows("select * from client_health")
+    assert [(r["client_id"], r["objectives"]) for r in health] == [("saas-demo", 6)]
