@@ -9,3 +9,8 @@
 {% macro okr_latest_first(prefix='') -%}
     {{ prefix }}occurred_at desc, {{ prefix }}recorded_at desc, {{ prefix }}sequence_no desc
 {%- endmacro %}
+
+{#- The latest observation: greatest observed_at, then the later recorded_at, then sequence_no. -#}
+{% macro okr_latest_observation_first(prefix='') -%}
+    {{ prefix }}observed_at desc, {{ prefix }}recorded_at desc, {{ prefix }}sequence_no desc, {{ prefix }}event_id desc
+{%- endmacro %}

@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
         "append", parents=[common], help="append goal events from JSON lines files"
     )
     append.add_argument("files", nargs="+", metavar="FILE", help="JSON lines; - reads stdin")
+    ingest = commands.add_parser(
+        "ingest", parents=[common], help="ingest metric observations (CSV, Parquet, JSON lines)"
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE", help=".csv, .parquet or .jsonl")
     build = commands.add_parser("build", parents=[common], help="build the dbt models")
     build.add_argument("--as-of", type=as_of_value, help="date or UTC timestamp to build as of")
     scorecard = commands.add_parser(
@@ -97,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "append":
             return _append(url, args.files)
+        if args.command == "ingest":
+            with Store(url) as store:
+                result = store.ingest(args.files)
+            return _report_append(result, url, "observations")
         if args.command == "build":
             _build(url, args.as_of)
             return EXIT_OK
@@ -146,8 +154,8 @@ def _append(url: str, files: Sequence[str]) -> int:
     return _report_append(result, url)
 
 
-def _report_append(result: AppendResult, url: str) -> int:
-    print(f"{result.summary()} ({display(url)})")
+def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
+    print(f"{result.summary(what)} ({display(url)})")
     for rejection in result.rejections[:MAX_REASONS_SHOWN]:
         print(f"  rejected {rejection.source}:{rejection.line_no}: {rejection.reason}")
     if result.rejected > MAX_REASONS_SHOWN:
@@ -168,16 +176,22 @@ def _build(url: str, as_of: str | None) -> None:
 
 
 def _demo(url: str) -> int:
-    demo_file = resources.files("okr_plugin") / "demo" / "saas_2026q3.jsonl"
-    print(f"loading the demo events into {display(url)}", file=sys.stderr)
-    with Store(url) as store, demo_file.open(encoding="utf-8") as handle:
-        result = store.append(list(read_lines("demo/saas_2026q3.jsonl", handle)))
-    code = _report_append(result, url)
+    demo = resources.files("okr_plugin") / "demo"
+    print(f"loading the demo events and observations into {display(url)}", file=sys.stderr)
+    with (
+        resources.as_file(demo / "saas_2026q3.jsonl") as events,
+        resources.as_file(demo / "observations.csv") as observations,
+        Store(url) as store,
+    ):
+        with events.open(encoding="utf-8") as handle:
+            appended = store.append(list(read_lines("demo/saas_2026q3.jsonl", handle)))
+        ingested = store.ingest([str(observations)])
+    codes = [_report_append(appended, url), _report_append(ingested, url, "observations")]
     _build(url, DEMO_AS_OF)
     with Store(url) as store:
         print()
         print(render_scorecard(store, client=DEMO_CLIENT))
-    return code
+    return max(codes)
 
 
 if __name__ == "__main__":

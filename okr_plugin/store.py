@@ -34,6 +34,22 @@ okr_events = sa.Table(
     sa.Column("content_hash", sa.String, nullable=False),
 )
 
+# Metric observations: high volume, typed columns. No primary key: the ingest deduplicates on
+# event_id against what is stored, and a unique index would slow bulk appends on DuckDB.
+okr_observations = sa.Table(
+    "okr_observations",
+    metadata,
+    sa.Column("event_id", sa.String, nullable=False),
+    sa.Column("client_id", sa.String, nullable=False),
+    sa.Column("kpi_id", sa.String, nullable=False),
+    sa.Column("observed_at", sa.DateTime, nullable=False, comment="when measured, UTC"),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("segment", sa.String),
+    sa.Column("recorded_at", sa.DateTime, nullable=False, comment="system time, UTC"),
+    sa.Column("sequence_no", sa.BigInteger, nullable=False),
+)
+
 okr_rejected_events = sa.Table(
     "okr_rejected_events",
     metadata,
@@ -93,19 +109,16 @@ class Rejection:
 class AppendResult:
     accepted: int = 0
     duplicates: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len(self.rejections)
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)  # all, or the first few
 
     @property
     def total(self) -> int:
         return self.accepted + self.duplicates + self.rejected
 
-    def summary(self) -> str:
+    def summary(self, what: str = "events") -> str:
         return (
-            f"{self.total} events in: {self.accepted} accepted, {self.duplicates} duplicate, "
+            f"{self.total} {what} in: {self.accepted} accepted, {self.duplicates} duplicate, "
             f"{self.rejected} rejected"
         )
 
@@ -233,6 +246,7 @@ class Store:
         if rows:
             conn.execute(okr_events.insert(), rows)
         result.accepted += len(rows)
+        result.rejected = len(result.rejections)
         self._record_rejections(conn, "okr_events", result.rejections, now)
 
     @staticmethod
@@ -260,6 +274,13 @@ class Store:
                 for i, r in enumerate(rejections, start=1)
             ],
         )
+
+    def ingest(self, names: list[str], now: datetime | None = None) -> AppendResult:
+        """Ingest metric observation files (CSV, Parquet, JSON lines) as one batch."""
+        from .ingest import ingest
+
+        self.init()
+        return ingest(self.url, self.engine, names, now or utc_now())
 
     def query(self, sql: str, **params: Any) -> list[sa.Row[Any]]:
         try:

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_kpis_end_to_end import GOALS as KPI_GOALS
+from test_kpis_end_to_end import LAST_JSONL, SUM_CSV
 from test_scoring_end_to_end import SCENARIO
 
 from conftest import Workspace, new_workspace
@@ -15,6 +17,8 @@ MARTS = {
     "okr_objectives": "client_id, objective_id",
     "okr_key_results": "client_id, key_result_id",
     "okr_alignment": "client_id, objective_id",
+    "okr_kpis": "client_id, kpi_id",
+    "okr_kpi_rollups": "client_id, kpi_id, grain, period_start, segment",
 }
 
 
@@ -24,7 +28,7 @@ def _same(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-@pytest.mark.parametrize("as_of", ["2026-08-15", "2026-08-11"])
+@pytest.mark.parametrize("as_of", ["2026-08-15", "2026-04-03"])
 def test_duckdb_and_postgres_build_identical_marts(
     as_of: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -35,6 +39,10 @@ def test_duckdb_and_postgres_build_identical_marts(
         ws = new_workspace(kind, folder, request)
         assert ws.okr("demo").code == 0
         assert ws.append(SCENARIO).code == 0
+        assert ws.append(KPI_GOALS, name="kpis.jsonl").code == 0
+        (folder / "sum.csv").write_text(SUM_CSV)
+        (folder / "last.jsonl").write_text(LAST_JSONL)
+        assert ws.okr("ingest", "sum.csv", "last.jsonl").code == 0
         assert ws.okr("build", "--as-of", as_of).code == 0
         built[kind] = ws
     for mart, key in MARTS.items():

@@ -1,8 +1,14 @@
 {#-
     Each active key result at `as_of` with everything its score needs: the definition and target
-    in effect, its window (the objective's period start to the due date), the latest check-in that
-    occurred by then and by the end of the due date, and the latest final grade.
-    Key results of an archived (or unknown) objective leave with it.
+    in effect, its window (the objective's period start to the due date), its current value and
+    the latest final grade. Key results of an archived (or unknown) objective leave with it.
+
+    The current value of a key result fed by a KPI comes from the KPI's observations (its own
+    client's, corrections applied, as visible at `as_of`) measured by the end of the due date:
+    kpi_window period_to_date aggregates those from the window's start by the KPI's rule, all
+    segments together as in the rollups; latest takes the latest observation. Other key results
+    take the latest check-in that occurred by then and by the end of the due date. Without
+    either: the start value.
 -#}
 with versions as (
 
@@ -71,6 +77,65 @@ check_ins as (
 
 ),
 
+kpis as (
+
+    select client_id, kpi_id, aggregation
+    from {{ ref('int_okr__kpis_current') }}
+
+),
+
+kpi_observations as (
+
+    select
+        windowed.client_id,
+        windowed.key_result_id,
+        observations.event_id,
+        observations.value,
+        row_number() over (
+            partition by windowed.client_id, windowed.key_result_id, observations.segment
+            order by {{ okr_latest_observation_first('observations.') }}
+        ) as segment_recency,
+        row_number() over (
+            partition by windowed.client_id, windowed.key_result_id
+            order by {{ okr_latest_observation_first('observations.') }}
+        ) as recency
+    from windowed
+    inner join {{ ref('int_okr__observations_current') }} as observations
+        on windowed.client_id = observations.client_id
+        and windowed.kpi_id = observations.kpi_id
+    where
+        observations.observed_at < {{ dbt.dateadd('day', 1, 'windowed.window_end') }}
+        and (windowed.kpi_window = 'latest' or observations.observed_at >= windowed.window_start)
+
+),
+
+kpi_values as (
+
+    select
+        kpi_observations.client_id,
+        kpi_observations.key_result_id,
+        case windowed.kpi_window
+            when 'latest' then max(case when kpi_observations.recency = 1 then kpi_observations.value end)
+            else {{ okr_aggregate_by_rule(
+                'max(kpis.aggregation)',
+                'sum(kpi_observations.value)',
+                'count(*)',
+                'min(kpi_observations.value)',
+                'max(kpi_observations.value)',
+                'sum(case when kpi_observations.segment_recency = 1 then kpi_observations.value end)') }}
+        end as kpi_value,
+        max(case when kpi_observations.recency = 1 then kpi_observations.event_id end) as kpi_event_id
+    from kpi_observations
+    inner join windowed
+        on kpi_observations.client_id = windowed.client_id
+        and kpi_observations.key_result_id = windowed.key_result_id
+    left join kpis
+        on windowed.client_id = kpis.client_id
+        and windowed.kpi_id = kpis.kpi_id
+    group by kpi_observations.client_id, kpi_observations.key_result_id, windowed.kpi_window
+
+),
+
 grades as (
 
     select
@@ -103,12 +168,24 @@ final as (
         windowed.kpi_window,
         windowed.start_value,
         windowed.target_value,
-        coalesce(check_ins.check_in_value, windowed.start_value) as current_value,
-        case when check_ins.event_id is not null then 'check_in' else 'start_value' end as current_value_source,
-        coalesce(check_ins.event_id, windowed.start_value_event_id) as current_value_event_id,
-        check_ins.confidence,
-        check_ins.occurred_at as last_check_in_at,
-        check_ins.note as last_check_in_note,
+        case
+            when kpi_values.kpi_value is not null then kpi_values.kpi_value
+            when windowed.kpi_id is null and check_ins.event_id is not null then check_ins.check_in_value
+            else windowed.start_value
+        end as current_value,
+        case
+            when kpi_values.kpi_value is not null then 'kpi'
+            when windowed.kpi_id is null and check_ins.event_id is not null then 'check_in'
+            else 'start_value'
+        end as current_value_source,
+        case
+            when kpi_values.kpi_value is not null then kpi_values.kpi_event_id
+            when windowed.kpi_id is null and check_ins.event_id is not null then check_ins.event_id
+            else windowed.start_value_event_id
+        end as current_value_event_id,
+        case when windowed.kpi_id is null then check_ins.confidence end as confidence,
+        case when windowed.kpi_id is null then check_ins.occurred_at end as last_check_in_at,
+        case when windowed.kpi_id is null then check_ins.note end as last_check_in_note,
         grades.graded_score,
         grades.event_id as graded_event_id
     from windowed
@@ -116,6 +193,9 @@ final as (
         on windowed.client_id = check_ins.client_id
         and windowed.key_result_id = check_ins.key_result_id
         and check_ins.recency = 1
+    left join kpi_values
+        on windowed.client_id = kpi_values.client_id
+        and windowed.key_result_id = kpi_values.key_result_id
     left join grades
         on windowed.client_id = grades.client_id
         and windowed.key_result_id = grades.key_result_id
