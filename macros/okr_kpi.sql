@@ -24,3 +24,33 @@
         {'name': 'year', 'datepart': 'month', 'step': 12},
     ]) }}
 {%- endmacro %}
+
+{#-
+    Corrections: observations with the same client, KPI, observed_at, source and segment
+    describe one fact; the one recorded last (then the higher sequence_no) wins.
+    relation: observations with the staging columns.
+-#}
+{% macro okr_current_observations(relation) -%}
+    select
+        event_id,
+        client_id,
+        kpi_id,
+        observed_at,
+        observed_date,
+        value,
+        source,
+        segment,
+        recorded_at,
+        sequence_no,
+        origin
+    from (
+        select
+            *,
+            row_number() over (
+                partition by client_id, kpi_id, observed_at, source, segment
+                order by recorded_at desc, sequence_no desc, event_id desc
+            ) as correction_rank
+        from {{ relation }}
+    ) as ranked
+    where correction_rank = 1
+{%- endmacro %}

@@ -9,7 +9,9 @@ from contextlib import ExitStack
 from datetime import date, timezone
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
+
+import yaml
 
 from . import __version__
 from .build import DbtProject
@@ -54,6 +56,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def dbt_vars(text: str) -> dict[str, Any]:
+    """--vars: a YAML (or JSON) mapping of dbt variables."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        value = None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"--vars must be a YAML mapping, got {text!r}")
+    if "as_of" in value:
+        raise argparse.ArgumentTypeError("give as_of with --as-of, not in --vars")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -79,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", metavar="FILE", help=".csv, .parquet or .jsonl")
     build = commands.add_parser("build", parents=[common], help="build the dbt models")
     build.add_argument("--as-of", type=as_of_value, help="date or UTC timestamp to build as of")
+    build.add_argument(
+        "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
+    )
+    build.add_argument(
+        "--vars",
+        type=dbt_vars,
+        default={},
+        metavar="YAML",
+        help="dbt variables, e.g. '{okr_observation_relations: [main.ga4_kpis]}'",
+    )
     scorecard = commands.add_parser(
         "scorecard", parents=[common], help="print objectives and key results with their scores"
     )
@@ -106,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = store.ingest(args.files)
             return _report_append(result, url, "observations")
         if args.command == "build":
-            _build(url, args.as_of)
+            _build(url, args.as_of, args.full_refresh, args.vars)
             return EXIT_OK
         if args.command == "scorecard":
             with Store(url) as store:
@@ -163,15 +188,18 @@ def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
-def _build(url: str, as_of: str | None) -> None:
+def _build(
+    url: str, as_of: str | None, full_refresh: bool = False, variables: dict[str, Any] | None = None
+) -> None:
     with Store(url) as store:
         store.init()  # the engine closes here: DuckDB allows one writing process per file
     moment = as_of or "now"
     print(f"building the okr models in {display(url)} as of {moment}", file=sys.stderr)
     # Unit tests pin the rules on fixed rows; they belong to the test suite, not to every build.
-    DbtProject(url).run(
-        "build", {"as_of": as_of} if as_of else {}, ["--exclude-resource-type", "unit_test"]
+    options = ["--exclude-resource-type", "unit_test"] + (
+        ["--full-refresh"] if full_refresh else []
     )
+    DbtProject(url).run("build", {**(variables or {}), "as_of": as_of}, options)
     print(f"built the okr models in {display(url)} as of {moment}")
 
 

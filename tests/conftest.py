@@ -111,6 +111,18 @@ class Workspace:
         return query(self.url, sql)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dbt_work_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt's profiles, targets and logs go under the session's temporary folder, not ~/.cache."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 
 from conftest import Workspace, by_id, event
 
@@ -317,3 +318,43 @@ def test_reingest_adds_nothing_and_bad_rows_are_kept(built: dict[str, Any]) -> N
     assert "observed_at observed_at is not a timestamp" in reasons[5]
     stored = ws.rows("select count(*) as n from okr_observations where kpi_id = 'k-unknown'")
     assert stored[0]["n"] == 1
+
+
+def test_extra_observation_relations_are_unioned_in(workspace: Workspace) -> None:
+    ws = workspace
+    assert ws.append(GOALS).code == 0
+    (ws.folder / "sum.csv").write_text(SUM_CSV)
+    assert ws.okr("ingest", "sum.csv").code == 0
+    schema = "main" if ws.kind == "duckdb" else "public"
+    # A relation the agency already has (say, a model over its GA4 export).
+    engine = sa.create_engine(ws.url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"create table {schema}.ga4_kpis as"
+                " select 'ga4-1' as event_id, 'acme' as client_id, 'k-sum' as kpi_id,"
+                " cast('2026-01-02 08:00:00' as timestamp) as observed_at,"
+                " cast(100 as double precision) as value, 'ga4' as source,"
+                " cast('us' as varchar) as segment,"
+                " cast('2026-01-02 09:00:00' as timestamp) as recorded_at"
+                " union all"
+                " select 'ga4-2', 'acme', 'k-sum', cast('2026-01-02 08:00:00' as timestamp),"
+                " 1000, 'ga4', 'de', cast('2026-01-09 09:00:00' as timestamp)"
+            )
+        )
+    engine.dispose()
+    extra = f"{{okr_observation_relations: [{schema}.ga4_kpis]}}"
+    assert ws.okr("build", "--vars", extra, "--as-of", "2026-01-05").code == 0
+    # week of 29 Dec: 62 from the file + 100 from the relation; the 1,000 was recorded on
+    # 9 January, after the as-of date: invisible.
+    week = ws.rows(
+        "select value from okr_kpi_rollups where kpi_id = 'k-sum' and grain = 'week'"
+        " and segment = 'all' and period_start = '2025-12-29'"
+    )
+    assert week[0]["value"] == 162
+    assert ws.okr("build", "--vars", extra).code == 0
+    week = ws.rows(
+        "select value from okr_kpi_rollups where kpi_id = 'k-sum' and grain = 'week'"
+        " and segment = 'all' and period_start = '2025-12-29'"
+    )
+    assert week[0]["value"] == 1162

@@ -3,8 +3,81 @@
     UTC day, from which every rollup grain and rule is computed: total, count, min, max, and
     the latest observation of the day (greatest observed_at, then recorded_at, then
     sequence_no) with what orders it.
+
+    The observation-heavy step, so it is incremental when built without `as_of`: a run
+    recomputes, from all their observations, only the days (per client, KPI and segment) that
+    received observations since the last run: appended after the highest sequence_no already
+    in the table (this catches backfills that carry an old recorded_at), or recorded since the
+    latest recorded_at in the table less okr_incremental_lookback_hours (this catches rows of
+    extra observation relations, which have no sequence_no). Late rows (observed long ago,
+    arriving now) and corrections land in days the run recomputes. Built with `as_of` it is a
+    plain table of what was visible then; the next incremental run catches up from there.
 -#}
-with observations as (
+-- depends_on: {{ ref('stg_okr__observations') }}
+{{ config(
+    materialized='incremental' if var('as_of') is none else 'table',
+    unique_key=['client_id', 'kpi_id', 'segment_key', 'date_day'],
+    incremental_strategy='delete+insert',
+) }}
+
+with
+
+{% if is_incremental() %}
+
+since as (
+
+    select
+        coalesce(max(max_sequence_no), 0) as sequence_after,
+        {{ dbt.dateadd(
+            'hour',
+            -var('okr_incremental_lookback_hours'),
+            "coalesce(max(max_recorded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as recorded_after
+    from {{ this }}
+
+),
+
+touched as (
+
+    select distinct client_id, kpi_id, segment, observed_date
+    from {{ ref('stg_okr__observations') }}
+    where
+        sequence_no > (select sequence_after from since)
+        or recorded_at > (select recorded_after from since)
+
+),
+
+touched_observations as (
+
+    select observations.*
+    from {{ ref('stg_okr__observations') }} as observations
+    inner join touched
+        on observations.client_id = touched.client_id
+        and observations.kpi_id = touched.kpi_id
+        and observations.observed_date = touched.observed_date
+        and (
+            observations.segment = touched.segment
+            or (observations.segment is null and touched.segment is null)
+        )
+
+),
+
+current_observations as (
+
+    {{ okr_current_observations('touched_observations') }}
+
+),
+
+{% else %}
+
+current_observations as (
+
+    select * from {{ ref('int_okr__observations_current') }}
+
+),
+
+{% endif %}
+
+observations as (
 
     select
         *,
@@ -12,7 +85,7 @@ with observations as (
             partition by client_id, kpi_id, segment, observed_date
             order by {{ okr_latest_observation_first() }}
         ) as recency
-    from {{ ref('int_okr__observations_current') }}
+    from current_observations
 
 ),
 
@@ -22,6 +95,7 @@ final as (
         client_id,
         kpi_id,
         segment,
+        coalesce('s:' || segment, '-') as segment_key,
         observed_date as date_day,
         sum(value) as total,
         count(*) as observation_count,
@@ -30,7 +104,9 @@ final as (
         max(case when recency = 1 then value end) as last_value,
         max(case when recency = 1 then observed_at end) as last_observed_at,
         max(case when recency = 1 then recorded_at end) as last_recorded_at,
-        max(case when recency = 1 then sequence_no end) as last_sequence_no
+        max(case when recency = 1 then sequence_no end) as last_sequence_no,
+        max(recorded_at) as max_recorded_at,
+        max(sequence_no) as max_sequence_no
     from observations
     group by client_id, kpi_id, segment, observed_date
 
