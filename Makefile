@@ -17,8 +17,8 @@ demo: install
 	$(BIN)/okr demo
 
 test: install
-	$(BIN)/ruff check okr_plugin tests
-	$(BIN)/ruff format --check okr_plugin tests
+	$(BIN)/ruff check okr_plugin tests bench
+	$(BIN)/ruff format --check okr_plugin tests bench
 	$(BIN)/mypy okr_plugin
 	$(BIN)/pytest
 

@@ -54,3 +54,9 @@
     ) as ranked
     where correction_rank = 1
 {%- endmacro %}
+
+{#- A non-null key for a segment ('s:' || segment, '-' for none): joins and merges on it work
+    where null = null would not. -#}
+{% macro okr_segment_key(segment) -%}
+    coalesce('s:' || {{ segment }}, '-')
+{%- endmacro %}

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .ingest import duckdb_memory_limit
 from .store import StoreError, display
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -47,7 +48,13 @@ def profile_for(url: str) -> dict[str, Any]:
     if backend == "duckdb":
         if not parsed.database or parsed.database == ":memory:":
             raise StoreError("dbt needs a DuckDB file: use --warehouse path/to/okr.duckdb")
-        return {"type": "duckdb", "path": parsed.database, "schema": "main", "threads": 2}
+        return {
+            "type": "duckdb",
+            "path": parsed.database,
+            "schema": "main",
+            "threads": 2,
+            "settings": {"memory_limit": duckdb_memory_limit()},
+        }
     if backend == "postgresql":
         return {
             "type": "postgres",

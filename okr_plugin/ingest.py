@@ -10,6 +10,7 @@ either engine, in one transaction.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,19 +43,7 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-CANDIDATE_COLUMNS = (
-    "event_id",
-    "client_id",
-    "kpi_id",
-    "observed_at",
-    "value",
-    "source",
-    "segment",
-    "recorded_at",
-    "source_file",
-    "line_no",
-    "raw_text",
-)
+CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no")
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
 
@@ -64,6 +53,12 @@ class InputFile:
     path: Path
     name: str  # as the user gave it, for messages and okr_rejected_events.source
     kind: str
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory cap for okr's work (it spills to disk beyond it): $OKR_DUCKDB_MEMORY_LIMIT,
+    else 3GB. DuckDB's own default, 80% of the machine, starves everything else."""
+    return os.environ.get("OKR_DUCKDB_MEMORY_LIMIT") or "3GB"
 
 
 def input_files(names: list[str]) -> list[InputFile]:
@@ -92,6 +87,7 @@ class Reader:
     def __init__(self, duck: Any) -> None:
         self.duck = duck
         duck.execute("set TimeZone = 'UTC'")
+        duck.execute(f"set memory_limit = {_literal(duckdb_memory_limit())}")
         duck.execute(
             "create or replace temp table okr_ingest_rows ("
             " file_no integer, source_file varchar, line_no bigint, raw_text varchar,"
@@ -142,10 +138,10 @@ class Reader:
             line_of = "(select line_no from okr_data_lines d where d.record_no = r.record_no)"
         picked = ", ".join((f'r."{c}"' if c in present else "null") + f" as {c}" for c in COLUMNS)
         problem = self._columns_check(present)
-        raw = " || ',' || ".join(f"coalesce(r.\"{c}\", '')" for c in present)
+        # raw_text stays null for parsed records: a rejection renders it from the fields
         self._insert(
             file,
-            f"select {line_of}, {raw}, {problem}, {picked} from okr_csv_records r",
+            f"select {line_of}, null, {problem}, {picked} from okr_csv_records r",
         )
         self._insert(
             file,
@@ -208,12 +204,9 @@ class Reader:
         picked = ", ".join(
             (f'cast("{c}" as varchar)' if c in present else "null") + f" as {c}" for c in COLUMNS
         )
-        row_text = (
-            "cast(to_json({" + ", ".join(f"'{c}': \"{c}\"" for c in present) + "}) as varchar)"
-        )
         self._insert(
             file,
-            f"select file_row_number + 1, {row_text}, {self._columns_check(present)}, {picked}"
+            f"select file_row_number + 1, null, {self._columns_check(present)}, {picked}"
             f" from read_parquet({path}, file_row_number = true)",
         )
 
@@ -229,13 +222,13 @@ def _physical_lines(path: Path) -> int:
 
 
 def _validate(duck: Any, now: datetime) -> None:
-    """okr_ingest_checked: typed rows with the first reason each fails, if any; event ids
-    derived from content where the file has none; then in-batch duplicates marked."""
+    """okr_ingest_checked: typed rows with the first reason each fails, if any, and event ids
+    derived from content where the file has none."""
     ts = "cast(try_cast({0} as timestamptz) at time zone 'UTC' as timestamp)"
     now_literal = _literal(now.isoformat(sep=" "))
     duck.execute(
         f"""
-        create or replace temp table okr_ingest_typed as
+        create or replace temp view okr_ingest_typed as
         select
             file_no, source_file, line_no, raw_text, problem,
             nullif(trim(event_id), '') as event_id,
@@ -298,49 +291,60 @@ def _validate(duck: Any, now: datetime) -> None:
         create or replace temp table okr_ingest_checked as
         with checked as (
             select *, {reason_sql} as reason from okr_ingest_typed
-        ),
-        identified as (
-            select
-                * exclude (event_id),
-                case when reason is null then coalesce(event_id, {derived_id}) else event_id end
-                    as event_id
-            from checked
         )
         select
-            *,
-            -- the first row of an event_id in this batch is the candidate; later rows are
-            -- duplicates when their content is the same, conflicts otherwise
-            case when reason is null then
-                first_value(file_no * 10000000000 + line_no) over same_id
-            end as first_position,
-            case when reason is null then
-                (client_id, kpi_id, observed_at, value, source, segment)
-                is not distinct from first_value((client_id, kpi_id, observed_at, value,
-                source, segment)) over same_id
-            end as same_as_first
-        from identified
-        window same_id as (
-            partition by case when reason is null then event_id end
-            order by file_no, line_no
-            rows between unbounded preceding and unbounded following
-        )
+            * exclude (event_id, raw_text),
+            case when reason is null then coalesce(event_id, {derived_id}) else event_id end
+                as event_id,
+            -- what a person sees of a rejected row: its line, or its fields
+            case when reason is not null then coalesce(raw_text, cast(to_json({{
+                'event_id': event_id, 'client_id': client_id, 'kpi_id': kpi_id,
+                'observed_at': observed_at_text, 'value': value_text, 'source': source,
+                'segment': segment, 'recorded_at': recorded_at_text}}) as varchar)) end
+                as raw_text
+        from checked
         """
     )
 
 
 def _split(duck: Any, now: datetime) -> int:
     """Candidates and rejections of the batch (DuckDB temp tables); returns the number of
-    in-batch duplicates."""
+    in-batch duplicates. The first row of an event_id in the batch is its candidate; a later
+    row with the same content is a duplicate, with other content a conflict."""
     now_literal = _literal(now.isoformat(sep=" "))
+    fact = "(client_id, kpi_id, observed_at, value, source, segment)"
+    duck.execute(
+        f"""
+        create or replace temp table okr_ingest_repeats as
+        with repeated as (
+            select event_id from okr_ingest_checked where reason is null
+            group by event_id having count(*) > 1
+        )
+        select
+            checked.file_no, checked.line_no, checked.event_id,
+            row_number() over same_id > 1 as is_repeat,
+            {fact} is not distinct from first_value({fact}) over same_id as same_as_first
+        from okr_ingest_checked as checked
+        inner join repeated on checked.event_id = repeated.event_id
+        where checked.reason is null
+        window same_id as (
+            partition by checked.event_id order by checked.file_no, checked.line_no
+            rows between unbounded preceding and unbounded following
+        )
+        """
+    )
     duck.execute(
         f"""
         create or replace temp table okr_ingest_candidates as
         select
             event_id, client_id, kpi_id, observed_at, value, source, segment,
             coalesce(recorded_at, cast({now_literal} as timestamp)) as recorded_at,
-            source_file, line_no, raw_text
-        from okr_ingest_checked
-        where reason is null and first_position = file_no * 10000000000 + line_no
+            source_file, line_no
+        from okr_ingest_checked as checked
+        where reason is null and not exists (
+            select 1 from okr_ingest_repeats as r
+            where r.is_repeat and r.file_no = checked.file_no and r.line_no = checked.line_no
+        )
         """
     )
     duck.execute(
@@ -349,30 +353,41 @@ def _split(duck: Any, now: datetime) -> int:
         select source_file, line_no, event_id, raw_text, reason
         from okr_ingest_checked where reason is not null
         union all
-        select source_file, line_no, event_id, raw_text,
-            'event_id ' || event_id || ' appears earlier in this batch with different content'
-        from okr_ingest_checked
-        where reason is null and first_position <> file_no * 10000000000 + line_no
-            and not same_as_first
+        select c.source_file, c.line_no, c.event_id,
+            concat_ws(',', c.event_id, c.client_id, c.kpi_id, cast(c.observed_at as varchar),
+                cast(c.value as varchar), c.source, c.segment),
+            'event_id ' || c.event_id || ' appears earlier in this batch with different content'
+        from okr_ingest_checked as c
+        inner join okr_ingest_repeats as r on r.file_no = c.file_no and r.line_no = c.line_no
+        where r.is_repeat and not r.same_as_first
         """
     )
     return int(
         duck.execute(
-            "select count(*) from okr_ingest_checked where reason is null"
-            " and first_position <> file_no * 10000000000 + line_no and same_as_first"
+            "select count(*) from okr_ingest_repeats where is_repeat and same_as_first"
         ).fetchone()[0]
     )
 
 
 APPEND_SCRIPT = """
+create temp table okr_ingest_matches as
+select
+    c.event_id,
+    (o.client_id, o.kpi_id, o.observed_at, o.value, o.source, o.segment)
+        is not distinct from (c.client_id, c.kpi_id, c.observed_at, c.value, c.source, c.segment)
+        as is_same
+from okr_ingest_candidates as c
+inner join okr_observations as o on o.event_id = c.event_id;
+
 insert into okr_ingest_rejections (source_file, line_no, event_id, raw_text, reason)
-select c.source_file, c.line_no, c.event_id, c.raw_text,
+select c.source_file, c.line_no, c.event_id,
+    concat_ws(',', c.event_id, c.client_id, c.kpi_id, cast(c.observed_at as varchar),
+        cast(c.value as varchar), c.source, c.segment),
     'event_id ' || c.event_id || ' is already stored with different content;'
     || ' a correction needs a new event_id (or none: one is derived from the content)'
 from okr_ingest_candidates as c
-inner join okr_observations as o on o.event_id = c.event_id
-where (o.client_id, o.kpi_id, o.observed_at, o.value, o.source, o.segment)
-    is distinct from (c.client_id, c.kpi_id, c.observed_at, c.value, c.source, c.segment);
+inner join okr_ingest_matches as m on m.event_id = c.event_id
+where not m.is_same;
 
 insert into okr_observations (
     event_id, client_id, kpi_id, observed_at, value, source, segment, recorded_at, sequence_no
@@ -383,7 +398,7 @@ select
     (select coalesce(max(sequence_no), 0) from okr_observations)
         + row_number() over (order by c.source_file, c.line_no)
 from okr_ingest_candidates as c
-where not exists (select 1 from okr_observations as o where o.event_id = c.event_id);
+where not exists (select 1 from okr_ingest_matches as m where m.event_id = c.event_id);
 
 insert into okr_rejected_events (
     rejection_no, stream, source, line_no, event_id, raw_text, reason, rejected_at
@@ -393,7 +408,9 @@ select
         + row_number() over (order by r.source_file, r.line_no),
     'okr_observations', r.source_file, r.line_no, r.event_id, coalesce(r.raw_text, ''),
     r.reason, {now}
-from okr_ingest_rejections as r
+from okr_ingest_rejections as r;
+
+drop table okr_ingest_matches
 """
 
 
@@ -431,7 +448,7 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
     conn.exec_driver_sql(
         "create temp table okr_ingest_candidates (event_id text, client_id text, kpi_id text,"
         " observed_at timestamp, value double precision, source text, segment text,"
-        " recorded_at timestamp, source_file text, line_no bigint, raw_text text)"
+        " recorded_at timestamp, source_file text, line_no bigint)"
         " on commit drop"
     )
     conn.exec_driver_sql(
@@ -458,20 +475,18 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
 
 
 def _append(conn: sa.Connection, now: datetime, result: AppendResult) -> None:
-    duplicates_before: int = conn.exec_driver_sql(
-        "select count(*) from okr_ingest_candidates as c inner join okr_observations as o"
-        " on o.event_id = c.event_id"
-        " where (o.client_id, o.kpi_id, o.observed_at, o.value, o.source, o.segment)"
-        " is not distinct from (c.client_id, c.kpi_id, c.observed_at, c.value, c.source,"
-        " c.segment)"
+    now_sql = f"cast({_literal(now.isoformat(sep=' '))} as timestamp)"
+    statements = APPEND_SCRIPT.format(now=now_sql).split(";\n")
+    conn.exec_driver_sql(statements[0])  # the candidates already stored
+    stored: int = conn.exec_driver_sql(
+        "select count(*) from okr_ingest_matches where is_same"
     ).scalar_one()
     before = conn.execute(sa.select(sa.func.count()).select_from(okr_observations)).scalar_one()
-    now_sql = f"cast({_literal(now.isoformat(sep=' '))} as timestamp)"
-    for statement in APPEND_SCRIPT.format(now=now_sql).split(";\n"):
+    for statement in statements[1:]:
         conn.exec_driver_sql(statement)
     after = conn.execute(sa.select(sa.func.count()).select_from(okr_observations)).scalar_one()
     result.accepted = after - before
-    result.duplicates += duplicates_before
+    result.duplicates += stored
     result.rejected = conn.exec_driver_sql(
         "select count(*) from okr_ingest_rejections"
     ).scalar_one()

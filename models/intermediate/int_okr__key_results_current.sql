@@ -1,7 +1,6 @@
 {#-
-    Each active key result at `as_of` with everything its score needs: the definition and target
-    in effect, its window (the objective's period start to the due date), its current value and
-    the latest final grade. Key results of an archived (or unknown) objective leave with it.
+    Each active key result at `as_of` (int_okr__key_result_windows) with its current value and
+    the latest final grade.
 
     The current value of a key result fed by a KPI comes from the KPI's observations (its own
     client's, corrections applied, as visible at `as_of`) measured by the end of the due date:
@@ -10,26 +9,9 @@
     take the latest check-in that occurred by then and by the end of the due date. Without
     either: the start value.
 -#}
-with versions as (
+with windowed as (
 
-    select
-        *,
-        row_number() over (partition by client_id, key_result_id order by {{ okr_latest_first() }}) as recency
-    from {{ ref('int_okr__key_result_versions') }}
-
-),
-
-key_results as (
-
-    select * from versions
-    where recency = 1 and not is_removed
-
-),
-
-objectives as (
-
-    select client_id, objective_id, period_start, period_end
-    from {{ ref('int_okr__objectives_current') }}
+    select * from {{ ref('int_okr__key_result_windows') }}
 
 ),
 
@@ -37,19 +19,6 @@ events as (
 
     select * from {{ ref('stg_okr__events') }}
     where event_type in ('key_result_checked_in', 'key_result_graded')
-
-),
-
-windowed as (
-
-    select
-        key_results.*,
-        objectives.period_start as window_start,
-        coalesce(key_results.due_date, objectives.period_end) as window_end
-    from key_results
-    inner join objectives
-        on key_results.client_id = objectives.client_id
-        and key_results.objective_id = objectives.objective_id
 
 ),
 

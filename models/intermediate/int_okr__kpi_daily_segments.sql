@@ -54,10 +54,7 @@ touched_observations as (
         on observations.client_id = touched.client_id
         and observations.kpi_id = touched.kpi_id
         and observations.observed_date = touched.observed_date
-        and (
-            observations.segment = touched.segment
-            or (observations.segment is null and touched.segment is null)
-        )
+        and {{ okr_segment_key('observations.segment') }} = {{ okr_segment_key('touched.segment') }}
 
 ),
 
@@ -95,7 +92,7 @@ final as (
         client_id,
         kpi_id,
         segment,
-        coalesce('s:' || segment, '-') as segment_key,
+        {{ okr_segment_key('segment') }} as segment_key,
         observed_date as date_day,
         sum(value) as total,
         count(*) as observation_count,

@@ -33,19 +33,7 @@ periods as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by client_id, kpi_id, grain, period_start, segment
-            order by last_observed_at desc, last_recorded_at desc, last_sequence_no desc
-        ) as recency
-    from periods
-
-),
-
-by_segment as (
+by_segment_totals as (
 
     select
         client_id,
@@ -53,13 +41,59 @@ by_segment as (
         grain,
         period_start,
         segment,
+        segment_key,
         sum(total) as total,
         sum(observation_count) as observation_count,
         min(minimum) as minimum,
-        max(maximum) as maximum,
-        max(case when recency = 1 then last_value end) as last_value
-    from ranked
-    group by client_id, kpi_id, grain, period_start, segment
+        max(maximum) as maximum
+    from periods
+    group by client_id, kpi_id, grain, period_start, segment, segment_key
+
+),
+
+-- the latest observation of each period, only for KPIs whose rule needs it
+latest as (
+
+    select
+        periods.client_id,
+        periods.kpi_id,
+        periods.grain,
+        periods.period_start,
+        periods.segment_key,
+        periods.last_value,
+        row_number() over (
+            partition by periods.client_id, periods.kpi_id, periods.grain, periods.period_start, periods.segment_key
+            order by periods.last_observed_at desc, periods.last_recorded_at desc, periods.last_sequence_no desc
+        ) as recency
+    from periods
+    inner join kpis
+        on periods.client_id = kpis.client_id
+        and periods.kpi_id = kpis.kpi_id
+    where kpis.aggregation = 'last'
+
+),
+
+by_segment as (
+
+    select
+        totals.client_id,
+        totals.kpi_id,
+        totals.grain,
+        totals.period_start,
+        totals.segment,
+        totals.total,
+        totals.observation_count,
+        totals.minimum,
+        totals.maximum,
+        latest.last_value
+    from by_segment_totals as totals
+    left join latest
+        on totals.client_id = latest.client_id
+        and totals.kpi_id = latest.kpi_id
+        and totals.grain = latest.grain
+        and totals.period_start = latest.period_start
+        and totals.segment_key = latest.segment_key
+        and latest.recency = 1
 
 ),
 
