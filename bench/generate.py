@@ -1,7 +1,8 @@
 """Synthetic agency data for the benchmark: goal events and observation files.
 
 50 clients, 1,000 KPIs (20 a client, aggregations mixed, 0-3 segments), 2,000 objectives and
-8,000 key results (a quarter of them fed by KPIs), observations spread over two years (September 2024 - August 2026).
+8,000 key results (a quarter of them fed by KPIs), observations spread over two years
+(September 2024 - August 2026).
 DuckDB writes the observation files directly, so generating 10M rows takes seconds.
 """
 
@@ -131,7 +132,8 @@ def delta(path: Path, base_rows: int) -> Path:
                     when i % 10 = 0 then  -- a correction of base row j = i (same natural key)
                         timestamp '2024-09-01' + to_days(cast((i // {KPIS}) % 730 as integer))
                         + to_minutes(cast((i * 7) % 1440 as integer))
-                    when i % 10 = 1 then timestamp '2025-03-01' + to_minutes(cast(i % 1440 as integer))
+                    when i % 10 = 1 then
+                        timestamp '2025-03-01' + to_minutes(cast(i % 1440 as integer))
                     else timestamp '2026-09-15' + to_minutes(cast(i % 1440 as integer))
                 end as observed_at,
                 (i % 1000) / 10.0 + 0.5 as value,
