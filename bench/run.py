@@ -41,6 +41,7 @@ MEASURE = (
     "start = time.perf_counter()\n"
     "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
     "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stderr.write(done.stderr.decode()[-2000:])\n"
     "print(time.perf_counter() - start, peak, done.returncode)\n"
 )
 

@@ -27,6 +27,13 @@ objectives as (
 
 ),
 
+kpis as (
+
+    select client_id, kpi_id, aggregation
+    from {{ ref('int_okr__kpis_current') }}
+
+),
+
 final as (
 
     select
@@ -42,6 +49,7 @@ final as (
         key_results.description,
         key_results.kpi_id,
         key_results.kpi_window,
+        kpis.aggregation as kpi_aggregation,
         key_results.start_value,
         key_results.start_value_event_id,
         key_results.target_value,
@@ -51,6 +59,9 @@ final as (
     inner join objectives
         on key_results.client_id = objectives.client_id
         and key_results.objective_id = objectives.objective_id
+    left join kpis
+        on key_results.client_id = kpis.client_id
+        and key_results.kpi_id = kpis.kpi_id
 
 )
 

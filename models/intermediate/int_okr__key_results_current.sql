@@ -46,18 +46,13 @@ check_ins as (
 
 ),
 
-kpis as (
-
-    select client_id, kpi_id, aggregation
-    from {{ ref('int_okr__kpis_current') }}
-
-),
-
 kpi_observations as (
 
     select
         windowed.client_id,
         windowed.key_result_id,
+        windowed.kpi_window,
+        windowed.kpi_aggregation,
         observations.event_id,
         observations.value,
         row_number() over (
@@ -83,10 +78,10 @@ kpi_values as (
     select
         kpi_observations.client_id,
         kpi_observations.key_result_id,
-        case windowed.kpi_window
+        case kpi_observations.kpi_window
             when 'latest' then max(case when kpi_observations.recency = 1 then kpi_observations.value end)
             else {{ okr_aggregate_by_rule(
-                'max(kpis.aggregation)',
+                'max(kpi_observations.kpi_aggregation)',
                 'sum(kpi_observations.value)',
                 'count(*)',
                 'min(kpi_observations.value)',
@@ -95,13 +90,7 @@ kpi_values as (
         end as kpi_value,
         max(case when kpi_observations.recency = 1 then kpi_observations.event_id end) as kpi_event_id
     from kpi_observations
-    inner join windowed
-        on kpi_observations.client_id = windowed.client_id
-        and kpi_observations.key_result_id = windowed.key_result_id
-    left join kpis
-        on windowed.client_id = kpis.client_id
-        and windowed.kpi_id = kpis.kpi_id
-    group by kpi_observations.client_id, kpi_observations.key_result_id, windowed.kpi_window
+    group by kpi_observations.client_id, kpi_observations.key_result_id, kpi_observations.kpi_window
 
 ),
 
