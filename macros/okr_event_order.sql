@@ -14,3 +14,18 @@
 {% macro okr_latest_observation_first(prefix='') -%}
     {{ prefix }}observed_at desc, {{ prefix }}recorded_at desc, {{ prefix }}sequence_no desc, {{ prefix }}event_id desc
 {%- endmacro %}
+
+{#-
+    The latest version of each entity (per client and key) of a versions relation, by
+    okr_latest_first: current state in event sourcing.
+-#}
+{% macro okr_latest_versions(relation, key) -%}
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by client_id, {{ key }} order by {{ okr_latest_first() }}) as recency
+        from {{ relation }}
+    ) as ranked
+    where recency = 1
+{%- endmacro %}

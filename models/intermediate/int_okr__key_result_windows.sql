@@ -6,17 +6,14 @@
 -#}
 with versions as (
 
-    select
-        *,
-        row_number() over (partition by client_id, key_result_id order by {{ okr_latest_first() }}) as recency
-    from {{ ref('int_okr__key_result_versions') }}
+    {{ okr_latest_versions(ref('int_okr__key_result_versions'), 'key_result_id') }}
 
 ),
 
 key_results as (
 
     select * from versions
-    where recency = 1 and not is_removed
+    where not is_removed
 
 ),
 

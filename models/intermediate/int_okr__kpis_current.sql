@@ -1,10 +1,7 @@
 {#- The definition of each KPI in effect at `as_of` (retired ones included, flagged). -#}
 with versions as (
 
-    select
-        *,
-        row_number() over (partition by client_id, kpi_id order by {{ okr_latest_first() }}) as recency
-    from {{ ref('int_okr__kpi_versions') }}
+    {{ okr_latest_versions(ref('int_okr__kpi_versions'), 'kpi_id') }}
 
 ),
 
@@ -23,7 +20,6 @@ final as (
         description,
         is_retired
     from versions
-    where recency = 1
 
 )
 

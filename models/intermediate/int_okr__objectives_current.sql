@@ -1,10 +1,7 @@
 {#- The latest version of each objective at `as_of`; archived objectives leave. -#}
 with versions as (
 
-    select
-        *,
-        row_number() over (partition by client_id, objective_id order by {{ okr_latest_first() }}) as recency
-    from {{ ref('int_okr__objective_versions') }}
+    {{ okr_latest_versions(ref('int_okr__objective_versions'), 'objective_id') }}
 
 ),
 
@@ -26,7 +23,7 @@ final as (
         description,
         event_id as version_event_id
     from versions
-    where recency = 1 and not is_archived
+    where not is_archived
 
 )
 
