@@ -29,3 +29,9 @@
     ) as ranked
     where recency = 1
 {%- endmacro %}
+
+{#- The same order over daily partial aggregates (int_okr__kpi_daily_segments), by each day's
+    latest observation. -#}
+{% macro okr_latest_day_first(prefix='') -%}
+    {{ prefix }}last_observed_at desc, {{ prefix }}last_recorded_at desc, {{ prefix }}last_sequence_no desc, {{ prefix }}last_event_id desc
+{%- endmacro %}

@@ -144,7 +144,6 @@ def _invoke(
         "info",
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
-        "--no-partial-parse",
         *options,
     ]
     progress = _Progress()

@@ -43,7 +43,7 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no")
+CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
 
@@ -224,7 +224,11 @@ def _physical_lines(path: Path) -> int:
 def _validate(duck: Any, now: datetime) -> None:
     """okr_ingest_checked: typed rows with the first reason each fails, if any, and event ids
     derived from content where the file has none."""
-    ts = "cast(try_cast({0} as timestamptz) at time zone 'UTC' as timestamp)"
+    # A zone-less text parses in UTC; the plain formats go through a fast strptime first.
+    ts = (
+        "coalesce(try_strptime({0}, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']),"
+        " cast(try_cast({0} as timestamptz) at time zone 'UTC' as timestamp))"
+    )
     now_literal = _literal(now.isoformat(sep=" "))
     duck.execute(
         f"""
@@ -305,6 +309,7 @@ def _validate(duck: Any, now: datetime) -> None:
         from checked
         """
     )
+    duck.execute("drop view okr_ingest_typed; drop table okr_ingest_rows")  # memory, at 10M rows
 
 
 def _split(duck: Any, now: datetime) -> int:
@@ -333,14 +338,25 @@ def _split(duck: Any, now: datetime) -> int:
         )
         """
     )
+    # batch_position: the line's place in the batch (files in the order given), so that
+    # sequence numbers follow the files without sorting the batch (gaps are harmless)
     duck.execute(
         f"""
         create or replace temp table okr_ingest_candidates as
+        with file_offsets as (
+            select
+                file_no,
+                coalesce(sum(max(line_no)) over (
+                    order by file_no rows between unbounded preceding and 1 preceding), 0)
+                    as line_offset
+            from okr_ingest_checked group by file_no
+        )
         select
             event_id, client_id, kpi_id, observed_at, value, source, segment,
             coalesce(recorded_at, cast({now_literal} as timestamp)) as recorded_at,
-            source_file, line_no
+            source_file, line_no, line_no + file_offsets.line_offset as batch_position
         from okr_ingest_checked as checked
+        inner join file_offsets using (file_no)
         where reason is null and not exists (
             select 1 from okr_ingest_repeats as r
             where r.is_repeat and r.file_no = checked.file_no and r.line_no = checked.line_no
@@ -362,11 +378,11 @@ def _split(duck: Any, now: datetime) -> int:
         where r.is_repeat and not r.same_as_first
         """
     )
-    return int(
-        duck.execute(
-            "select count(*) from okr_ingest_repeats where is_repeat and same_as_first"
-        ).fetchone()[0]
-    )
+    repeats = duck.execute(
+        "select count(*) from okr_ingest_repeats where is_repeat and same_as_first"
+    ).fetchone()[0]
+    duck.execute("drop table okr_ingest_repeats; drop table okr_ingest_checked")
+    return int(repeats)
 
 
 APPEND_SCRIPT = """
@@ -395,8 +411,7 @@ insert into okr_observations (
 select
     c.event_id, c.client_id, c.kpi_id, c.observed_at, c.value, c.source, c.segment,
     c.recorded_at,
-    (select coalesce(max(sequence_no), 0) from okr_observations)
-        + row_number() over (order by c.source_file, c.line_no)
+    (select coalesce(max(sequence_no), 0) from okr_observations) + c.batch_position
 from okr_ingest_candidates as c
 where not exists (select 1 from okr_ingest_matches as m where m.event_id = c.event_id);
 
@@ -448,7 +463,7 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
     conn.exec_driver_sql(
         "create temp table okr_ingest_candidates (event_id text, client_id text, kpi_id text,"
         " observed_at timestamp, value double precision, source text, segment text,"
-        " recorded_at timestamp, source_file text, line_no bigint)"
+        " recorded_at timestamp, source_file text, line_no bigint, batch_position bigint)"
         " on commit drop"
     )
     conn.exec_driver_sql(

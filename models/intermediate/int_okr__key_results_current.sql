@@ -3,9 +3,10 @@
     the latest final grade.
 
     The current value of a key result fed by a KPI comes from the KPI's observations (its own
-    client's, corrections applied, as visible at `as_of`) measured by the end of the due date:
-    kpi_window period_to_date aggregates those from the window's start by the KPI's rule, all
-    segments together as in the rollups; latest takes the latest observation. Other key results
+    client's, corrections applied, as visible at `as_of`) measured by the end of the due date,
+    read from the daily partial aggregates: kpi_window period_to_date aggregates the days from
+    the window's start by the KPI's rule, all segments together as in the rollups; latest takes
+    the latest observation. Other key results
     take the latest check-in that occurred by then and by the end of the due date. Without
     either: the start value.
 -#}
@@ -46,51 +47,55 @@ check_ins as (
 
 ),
 
-kpi_observations as (
+kpi_days as (
 
     select
         windowed.client_id,
         windowed.key_result_id,
         windowed.kpi_window,
         windowed.kpi_aggregation,
-        observations.event_id,
-        observations.value,
+        daily.total,
+        daily.observation_count,
+        daily.minimum,
+        daily.maximum,
+        daily.last_value,
+        daily.last_event_id,
         row_number() over (
-            partition by windowed.client_id, windowed.key_result_id, observations.segment
-            order by {{ okr_latest_observation_first('observations.') }}
+            partition by windowed.client_id, windowed.key_result_id, daily.segment_key
+            order by {{ okr_latest_day_first('daily.') }}
         ) as segment_recency,
         row_number() over (
             partition by windowed.client_id, windowed.key_result_id
-            order by {{ okr_latest_observation_first('observations.') }}
+            order by {{ okr_latest_day_first('daily.') }}
         ) as recency
     from windowed
-    inner join {{ ref('int_okr__observations_current') }} as observations
-        on windowed.client_id = observations.client_id
-        and windowed.kpi_id = observations.kpi_id
+    inner join {{ ref('int_okr__kpi_daily_segments') }} as daily
+        on windowed.client_id = daily.client_id
+        and windowed.kpi_id = daily.kpi_id
     where
-        observations.observed_at < {{ dbt.dateadd('day', 1, 'windowed.window_end') }}
-        and (windowed.kpi_window = 'latest' or observations.observed_at >= windowed.window_start)
+        daily.date_day <= windowed.window_end
+        and (windowed.kpi_window = 'latest' or daily.date_day >= windowed.window_start)
 
 ),
 
 kpi_values as (
 
     select
-        kpi_observations.client_id,
-        kpi_observations.key_result_id,
-        case kpi_observations.kpi_window
-            when 'latest' then max(case when kpi_observations.recency = 1 then kpi_observations.value end)
+        kpi_days.client_id,
+        kpi_days.key_result_id,
+        case kpi_days.kpi_window
+            when 'latest' then max(case when kpi_days.recency = 1 then kpi_days.last_value end)
             else {{ okr_aggregate_by_rule(
-                'max(kpi_observations.kpi_aggregation)',
-                'sum(kpi_observations.value)',
-                'count(*)',
-                'min(kpi_observations.value)',
-                'max(kpi_observations.value)',
-                'sum(case when kpi_observations.segment_recency = 1 then kpi_observations.value end)') }}
+                'max(kpi_days.kpi_aggregation)',
+                'sum(kpi_days.total)',
+                'sum(kpi_days.observation_count)',
+                'min(kpi_days.minimum)',
+                'max(kpi_days.maximum)',
+                'sum(case when kpi_days.segment_recency = 1 then kpi_days.last_value end)') }}
         end as kpi_value,
-        max(case when kpi_observations.recency = 1 then kpi_observations.event_id end) as kpi_event_id
-    from kpi_observations
-    group by kpi_observations.client_id, kpi_observations.key_result_id, kpi_observations.kpi_window
+        max(case when kpi_days.recency = 1 then kpi_days.last_event_id end) as kpi_event_id
+    from kpi_days
+    group by kpi_days.client_id, kpi_days.key_result_id, kpi_days.kpi_window
 
 ),
 

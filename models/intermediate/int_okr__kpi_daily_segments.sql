@@ -18,6 +18,7 @@
     materialized='incremental' if var('as_of') is none else 'table',
     unique_key=['client_id', 'kpi_id', 'segment_key', 'date_day'],
     incremental_strategy='delete+insert',
+    on_schema_change='fail',
 ) }}
 
 with
@@ -102,6 +103,7 @@ final as (
         max(case when recency = 1 then observed_at end) as last_observed_at,
         max(case when recency = 1 then recorded_at end) as last_recorded_at,
         max(case when recency = 1 then sequence_no end) as last_sequence_no,
+        max(case when recency = 1 then event_id end) as last_event_id,
         max(recorded_at) as max_recorded_at,
         max(sequence_no) as max_sequence_no
     from observations

@@ -63,7 +63,7 @@ latest as (
         periods.last_value,
         row_number() over (
             partition by periods.client_id, periods.kpi_id, periods.grain, periods.period_start, periods.segment_key
-            order by periods.last_observed_at desc, periods.last_recorded_at desc, periods.last_sequence_no desc
+            order by {{ okr_latest_day_first('periods.') }}
         ) as recency
     from periods
     inner join kpis

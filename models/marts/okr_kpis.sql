@@ -10,8 +10,12 @@ with kpis as (
 
 observed as (
 
-    select client_id, kpi_id, max(observed_at) as latest_observed_at, count(*) as observation_count
-    from {{ ref('int_okr__observations_current') }}
+    select
+        client_id,
+        kpi_id,
+        max(last_observed_at) as latest_observed_at,
+        sum(observation_count) as observation_count
+    from {{ ref('int_okr__kpi_daily_segments') }}
     group by client_id, kpi_id
 
 ),
