@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .ingest import duckdb_memory_limit
-from .store import StoreError, display
+from .store import StoreError, display, is_locked, translate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -114,6 +114,8 @@ class DbtProject:
             reason = "dbt stopped unexpectedly"
             if outcome.exists():
                 reason = json.loads(outcome.read_text())["reason"]
+            if is_locked(Exception(reason)):
+                raise translate(Exception(reason), self.url)
             raise BuildError(
                 f"dbt {command} failed on {display(self.url)}: {reason} "
                 f"(log: {self.folder / 'logs' / 'dbt.log'})"

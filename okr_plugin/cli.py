@@ -14,8 +14,9 @@ from typing import Any, NoReturn, TextIO
 import yaml
 
 from . import __version__
-from .build import DbtProject
+from .build import DbtProject, work_dir
 from .events import InvalidEvent, parse_timestamp
+from .quality import GateReport, QualityGateFailed, run_gate
 from .scorecard import render_scorecard
 from .store import (
     MAX_REASONS_SHOWN,
@@ -31,6 +32,7 @@ from .store import (
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
+EXIT_QUALITY = 4
 
 DEMO_AS_OF = "2026-08-15"
 DEMO_CLIENT = "saas-demo"
@@ -92,17 +94,25 @@ def _parser() -> argparse.ArgumentParser:
         "ingest", parents=[common], help="ingest metric observations (CSV, Parquet, JSON lines)"
     )
     ingest.add_argument("files", nargs="+", metavar="FILE", help=".csv, .parquet or .jsonl")
-    build = commands.add_parser("build", parents=[common], help="build the dbt models")
-    build.add_argument("--as-of", type=as_of_value, help="date or UTC timestamp to build as of")
-    build.add_argument(
-        "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
-    )
-    build.add_argument(
+    variables = _Parser(add_help=False)
+    variables.add_argument(
         "--vars",
         type=dbt_vars,
         default={},
         metavar="YAML",
         help="dbt variables, e.g. '{okr_observation_relations: [main.ga4_kpis]}'",
+    )
+    commands.add_parser(
+        "check",
+        parents=[common, variables],
+        help="run the data-quality gate on the input tables and say what failed, where",
+    )
+    build = commands.add_parser(
+        "build", parents=[common, variables], help="run the quality gate, then the dbt models"
+    )
+    build.add_argument("--as-of", type=as_of_value, help="date or UTC timestamp to build as of")
+    build.add_argument(
+        "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
     scorecard = commands.add_parser(
         "scorecard", parents=[common], help="print objectives and key results with their scores"
@@ -130,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with Store(url) as store:
                 result = store.ingest(args.files)
             return _report_append(result, url, "observations")
+        if args.command == "check":
+            report = _check(url, args.vars, show_passed=True)
+            return EXIT_QUALITY if report.critical else EXIT_OK
         if args.command == "build":
             _build(url, args.as_of, args.full_refresh, args.vars)
             return EXIT_OK
@@ -138,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(render_scorecard(store, client=args.client, period=args.period))
             return EXIT_OK
         return _demo(url)
+    except QualityGateFailed as err:
+        print(f"okr: error: {err}", file=sys.stderr)
+        return EXIT_QUALITY
     except StoreError as err:
         print(f"okr: error: {err}", file=sys.stderr)
         return EXIT_ERROR
@@ -188,11 +204,32 @@ def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
+def _check(url: str, variables: dict[str, Any], show_passed: bool = False) -> GateReport:
+    """Run the quality gate; print its failures (and, for okr check, what passed)."""
+    print(f"checking the input tables of {display(url)}", file=sys.stderr)
+    relations = variables.get("okr_observation_relations") or []
+    report = run_gate(url, work_dir(url) / "quality", list(relations))
+    out = sys.stdout if show_passed else sys.stderr
+    for outcome in report.outcomes:
+        if show_passed or not outcome.success:
+            print("  " + outcome.line(), file=out)
+    print(report.summary(), file=out)
+    return report
+
+
 def _build(
     url: str, as_of: str | None, full_refresh: bool = False, variables: dict[str, Any] | None = None
 ) -> None:
+    report = _check(url, variables or {})
+    if report.critical:
+        first = report.critical[0]
+        raise QualityGateFailed(
+            f"the quality gate found {len(report.critical)} critical failures, so nothing was"
+            f" built and every table is as it was; first: {first.line().strip()}"
+            " (run okr check for all of them)"
+        )
     with Store(url) as store:
-        store.init()  # the engine closes here: DuckDB allows one writing process per file
+        store.init()  # waits for another process's lock; closed before dbt opens the file
     moment = as_of or "now"
     print(f"building the okr models in {display(url)} as of {moment}", file=sys.stderr)
     # Unit tests pin the rules on fixed rows; they belong to the test suite, not to every build.

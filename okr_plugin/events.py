@@ -321,7 +321,19 @@ def parse_json_line(line: str) -> dict[str, Any]:
         raise InvalidEvent("not valid JSON (nested too deeply)") from None
     if not isinstance(obj, dict):
         raise InvalidEvent(f"an event must be a JSON object, got {_type_name(obj)}")
+    if _has_nul(obj):
+        raise InvalidEvent("a text contains a NUL character (\\u0000), which no warehouse stores")
     return obj
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def validate(obj: Mapping[str, Any], now: datetime) -> GoalEvent:

@@ -20,7 +20,14 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from .store import AppendResult, Rejection, StoreError, okr_observations, translate
+from .store import (
+    NUL_SHOWN,
+    AppendResult,
+    Rejection,
+    StoreError,
+    okr_observations,
+    translate,
+)
 
 COLUMNS = (
     "event_id",
@@ -147,7 +154,9 @@ class Reader:
             file,
             "select line, csv_line, 'the line does not parse as CSV: ' || error_message, "
             + ", ".join("null" for _ in COLUMNS)
-            + " from okr_csv_rejects",
+            # DuckDB reports a short line once per missing column: the first error speaks for it
+            + " from okr_csv_rejects qualify row_number() over ("
+            "   partition by line order by column_idx nulls first, error_message) = 1",
         )
         self.duck.execute("drop table okr_csv_rejects; drop table okr_csv_scans")
 
@@ -251,6 +260,11 @@ def _validate(duck: Any, now: datetime) -> None:
     )
     reasons = [
         ("problem is not null", "problem"),
+        (
+            "contains(concat_ws('|', event_id, client_id, kpi_id, observed_at_text, value_text,"
+            " source, segment, recorded_at_text), chr(0))",
+            "'a field contains a NUL character (\\u0000), which no warehouse stores'",
+        ),
         *(
             (
                 f"{c} is null and nullif(trim(coalesce({c}_text, '')), '') is null",
@@ -298,14 +312,14 @@ def _validate(duck: Any, now: datetime) -> None:
         )
         select
             * exclude (event_id, raw_text),
-            case when reason is null then coalesce(event_id, {derived_id}) else event_id end
-                as event_id,
+            case when reason is null then coalesce(event_id, {derived_id})
+                else replace(event_id, chr(0), {_literal(NUL_SHOWN)}) end as event_id,
             -- what a person sees of a rejected row: its line, or its fields
-            case when reason is not null then coalesce(raw_text, cast(to_json({{
+            case when reason is not null then replace(coalesce(raw_text, cast(to_json({{
                 'event_id': event_id, 'client_id': client_id, 'kpi_id': kpi_id,
                 'observed_at': observed_at_text, 'value': value_text, 'source': source,
-                'segment': segment, 'recorded_at': recorded_at_text}}) as varchar)) end
-                as raw_text
+                'segment': segment, 'recorded_at': recorded_at_text}}) as varchar)),
+                chr(0), {_literal(NUL_SHOWN)}) end as raw_text
         from checked
         """
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
 
 DEFAULT_WAREHOUSE = "okr.duckdb"
 MAX_REASONS_SHOWN = 10
+NUL_SHOWN = "\\u0000"  # how a rejected line's NUL characters are kept: PostgreSQL text has none
 
 metadata = sa.MetaData()
 
@@ -64,6 +66,25 @@ okr_rejected_events = sa.Table(
 )
 
 
+# One row per expectation per run of the data-quality gate (quality.py).
+okr_quality_results = sa.Table(
+    "okr_quality_results",
+    metadata,
+    sa.Column("run_id", sa.String, nullable=False),
+    sa.Column("run_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("suite", sa.String, nullable=False),
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("expectation", sa.String, nullable=False),
+    sa.Column("column_name", sa.String),
+    sa.Column("severity", sa.String, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("element_count", sa.BigInteger),
+    sa.Column("unexpected_count", sa.BigInteger),
+    sa.Column("sample_ids", sa.Text, comment="a few offending ids, comma-separated"),
+    sa.Column("details", sa.Text, comment="what went wrong when the check itself failed"),
+)
+
+
 class StoreError(Exception):
     """A failure a user can act on; the message is one line."""
 
@@ -80,14 +101,42 @@ def resolve_warehouse(value: str | None) -> str:
     return f"duckdb:///{Path(value).expanduser().resolve()}"
 
 
+def lock_timeout() -> float:
+    """Seconds to wait for a DuckDB warehouse that another process holds:
+    $OKR_LOCK_TIMEOUT, else 10."""
+    try:
+        return max(0.0, float(os.environ.get("OKR_LOCK_TIMEOUT") or 10))
+    except ValueError:
+        raise StoreError(
+            f"OKR_LOCK_TIMEOUT must be a number of seconds, got {os.environ['OKR_LOCK_TIMEOUT']!r}"
+        ) from None
+
+
+def is_locked(err: BaseException) -> bool:
+    lowered = str(err).lower()
+    return "could not set lock" in lowered or "conflicting lock" in lowered
+
+
+def _patient_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+    """A DuckDB connection, waiting up to lock_timeout() for another process's lock to go."""
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as err:
+            if not is_locked(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
 def translate(err: Exception, url: str) -> StoreError:
     """Turn a driver error into one line that says what happened and what to do."""
     message = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-    lowered = message.lower()
-    if "could not set lock" in lowered or "conflicting lock" in lowered:
+    if is_locked(err):
         return WarehouseLocked(
-            f"the warehouse {display(url)} is in use by another process; "
-            "wait for it to finish (or close it) and run the command again"
+            f"the warehouse {display(url)} is in use by another process (waited"
+            f" {lock_timeout():g} s, see OKR_LOCK_TIMEOUT); wait for it to finish (or close it)"
+            " and run the command again"
         )
     return StoreError(f"warehouse error on {display(url)}: {message}")
 
@@ -146,6 +195,8 @@ class Store:
             self.engine = sa.create_engine(url)
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
             raise StoreError(f"cannot open warehouse {url!r}: {err}") from None
+        if self.engine.dialect.name == "duckdb":
+            sa.event.listen(self.engine, "do_connect", _patient_connect)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -267,7 +318,7 @@ class Store:
                     "source": r.source,
                     "line_no": r.line_no,
                     "event_id": r.event_id,
-                    "raw_text": r.raw_text,
+                    "raw_text": r.raw_text.replace("\x00", NUL_SHOWN),
                     "reason": r.reason,
                     "rejected_at": now,
                 }

@@ -156,3 +156,12 @@ def module_workspace(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Workspace:
     return new_workspace(request.param, tmp_path_factory.mktemp("okr"), request)
+
+
+def snapshot(ws: Workspace) -> dict[str, list[tuple[str, ...]]]:
+    """The contents of the marts, row by row (as text, sorted): to compare two builds."""
+    tables = ["okr_objectives", "okr_key_results", "okr_alignment", "okr_kpis", "okr_kpi_rollups"]
+    return {
+        table: sorted(tuple(map(str, row.values())) for row in ws.rows(f"select * from {table}"))
+        for table in tables
+    }

@@ -1,0 +1,192 @@
+"""Faults: a process killed in the middle of an append or a build, a warehouse held by another
+process. A batch is stored whole or not at all, the next command works, and built tables stay
+readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import OKR, Run, Workspace, event, run_okr, snapshot
+
+GOAL_EVENTS = 40_000
+OBSERVATIONS = 1_500_000
+FAULTS = {"kills": 0, "rows_lost": 0}
+
+
+def start_okr(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
+    """`okr` in a process group of its own, so a kill reaches dbt's child process too."""
+    return subprocess.Popen(
+        [OKR, *args, "--warehouse", ws.url],
+        cwd=ws.folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """SIGKILL the whole group after `seconds`; False when it had already finished."""
+    try:
+        process.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        FAULTS["kills"] += 1
+        return True
+
+
+def big_goal_file(folder: Path) -> Path:
+    path = folder / "big.jsonl"
+    lines = [
+        json.dumps(
+            event(
+                f"big-{n}",
+                "key_result_checked_in",
+                "kr1",
+                "2026-07-02T09:00:00Z",
+                {"value": n % 100},
+            )
+        )
+        for n in range(GOAL_EVENTS)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def big_observation_file(folder: Path) -> Path:
+    path = folder / "big.csv"
+    duckdb.sql(
+        f"copy (select 'obs-' || i as event_id, 'acme' as client_id, 'visits' as kpi_id,"
+        f" timestamp '2026-01-01' + to_seconds(cast(i as bigint)) as observed_at,"
+        f" i % 100 as value from range({OBSERVATIONS}) t(i)) to '{path}' (header true)"
+    )
+    return path
+
+
+@pytest.mark.parametrize("stream", ["append", "ingest"])
+@pytest.mark.parametrize("delay", [0.8, 2.0])
+def test_a_killed_append_keeps_all_or_nothing(
+    workspace: Workspace, stream: str, delay: float
+) -> None:
+    ws = workspace
+    assert ws.okr("init").code == 0
+    if stream == "append":
+        source, table, total = big_goal_file(ws.folder), "okr_events", GOAL_EVENTS
+    else:
+        source, table, total = big_observation_file(ws.folder), "okr_observations", OBSERVATIONS
+    killed = kill_after(start_okr(ws, stream, str(source)), delay)
+    stored = ws.rows(f"select count(*) as n from {table}")[0]["n"]
+    assert stored in (0, total), f"{stored} of {total} rows after a kill at {delay} s"
+    rerun = ws.okr(stream, str(source))
+    assert rerun.code == 0, rerun.err
+    assert ws.rows(f"select count(*) as n from {table}")[0]["n"] == total
+    if killed and stored == 0:
+        assert f"{total} accepted" in rerun.out
+    FAULTS["rows_lost"] += total - ws.rows(f"select count(*) as n from {table}")[0]["n"]
+
+
+def append_waiting(ws: Workspace, path: Path, seconds: int) -> Run:
+    env = {"OKR_LOCK_TIMEOUT": str(seconds)}
+    return run_okr("append", str(path), "--warehouse", ws.url, cwd=ws.folder, env=env)
+
+
+def test_a_locked_warehouse_is_waited_for_then_refused(duckdb_workspace: Workspace) -> None:
+    ws = duckdb_workspace
+    assert ws.okr("init").code == 0
+    objective = event(
+        "o1",
+        "objective_created",
+        "o1",
+        "2026-07-01T09:00:00Z",
+        {"title": "Grow", "level": "team", "period": "2026-Q3"},
+    )
+    path = ws.folder / "one.jsonl"
+    path.write_text(json.dumps(objective) + "\n")
+
+    holder = duckdb.connect(str(ws.folder / "okr.duckdb"))  # another process holds the file
+    threading.Timer(1.5, holder.close).start()
+    started = time.monotonic()
+    waited = append_waiting(ws, path, seconds=20)
+    assert waited.code == 0, waited.err  # the lock went after 1.5 s: it waited
+    assert time.monotonic() - started >= 1.4
+
+    holder = duckdb.connect(str(ws.folder / "okr.duckdb"))
+    try:
+        started = time.monotonic()
+        refused = append_waiting(ws, path, seconds=1)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.close()
+    assert refused.code == 1
+    assert len(refused.err.strip().splitlines()) == 1
+    assert "is in use by another process (waited 1 s, see OKR_LOCK_TIMEOUT)" in refused.err
+    assert 1 <= elapsed < 15  # bounded: one second of waiting, plus starting Python
+
+
+def test_an_interrupted_build_leaves_tables_readable(workspace: Workspace) -> None:
+    ws = workspace
+    goals = [
+        event(
+            "k",
+            "kpi_defined",
+            "visits",
+            "2026-07-01T00:00:00Z",
+            {"name": "V", "aggregation": "sum"},
+        ),
+        event(
+            "o",
+            "objective_created",
+            "o1",
+            "2026-07-01T00:00:00Z",
+            {"title": "Grow", "level": "team", "period": "2026-Q3"},
+        ),
+        event(
+            "r",
+            "key_result_created",
+            "kr1",
+            "2026-07-01T00:00:00Z",
+            {"objective_id": "o1", "title": "Visits", "target_value": 1000, "kpi_id": "visits"},
+        ),
+    ]
+    assert ws.append(goals).code == 0
+    assert ws.okr("ingest", str(big_observation_file(ws.folder))).code == 0
+    as_of = ("--as-of", "2026-02-01")  # every build describes the same moment
+    assert ws.okr("build", *as_of).code == 0
+    before = snapshot(ws)
+
+    process = start_okr(ws, "build", *as_of)
+    dbt_started = wait_for_dbt(process)
+    killed = kill_after(process, 2.0)
+    assert dbt_started and killed, "the build finished before it could be interrupted"
+    assert snapshot(ws) == before  # readable, and still what the last build made
+    after = ws.okr("build", *as_of)
+    assert after.code == 0, after.err
+    assert snapshot(ws) == before
+
+
+def wait_for_dbt(process: subprocess.Popen[bytes], timeout: float = 120) -> bool:
+    """Wait until okr has started dbt (its child `python -m okr_plugin.build`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        for status in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if (
+                    b"okr_plugin.build" in status.read_bytes()
+                    and os.getpgid(int(status.parent.name)) == process.pid
+                ):
+                    return True
+            except (OSError, ProcessLookupError):
+                continue
+        time.sleep(0.1)
+    return False

@@ -1,0 +1,353 @@
+"""The data-quality gate: bad data written straight into the tables, around the CLI, is caught
+by `okr check` (with the expectation, the table and the offending id), stored in
+okr_quality_results, and stops `okr build` without touching a built table.
+
+Every expectation here must fail on the rows planted for it: a gate that passes everything
+would fail these tests.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from okr_plugin.store import okr_events, okr_observations
+
+from conftest import Run, Workspace, event, snapshot
+
+T0 = "2026-07-01T09:00:00Z"
+GOOD = [
+    event("e-kpi", "kpi_defined", "visits", T0, {"name": "Visits", "aggregation": "sum"}),
+    event(
+        "e-o1",
+        "objective_created",
+        "o1",
+        T0,
+        {"title": "Grow", "level": "team", "period": "2026-Q3"},
+    ),
+    event(
+        "e-o2",
+        "objective_created",
+        "o2",
+        T0,
+        {"title": "Sub", "level": "team", "period": "2026-Q3"},
+    ),
+    event(
+        "e-kr1",
+        "key_result_created",
+        "kr1",
+        T0,
+        {"objective_id": "o1", "title": "Visits", "target_value": 100, "kpi_id": "visits"},
+    ),
+]
+GOOD_OBSERVATIONS = "event_id,client_id,kpi_id,observed_at,value\nv1,acme,visits,2026-07-02,10\n"
+
+
+def load_good(ws: Workspace) -> None:
+    """Goal events and an observation that pass every expectation, through the CLI."""
+    assert ws.append(GOOD).code == 0
+    (ws.folder / "obs.csv").write_text(GOOD_OBSERVATIONS)
+    assert ws.okr("ingest", str(ws.folder / "obs.csv")).code == 0
+
+
+def plant_event(
+    conn: sa.Connection,
+    event_id: str,
+    event_type: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    occurred_at: datetime = datetime(2026, 7, 3),
+    recorded_at: datetime = datetime(2026, 7, 3),
+) -> None:
+    """An event written by some other tool: no validation, no CLI."""
+    sequence = conn.execute(sa.select(sa.func.max(okr_events.c.sequence_no))).scalar_one()
+    conn.execute(
+        okr_events.insert().values(
+            event_id=event_id,
+            event_type=event_type,
+            client_id="acme",
+            entity_id=entity_id,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            payload=payload,
+            sequence_no=sequence + 1,
+            content_hash="planted",
+        )
+    )
+
+
+def plant_observation(conn: sa.Connection, event_id: str, **fields: Any) -> None:
+    row = {
+        "event_id": event_id,
+        "client_id": "acme",
+        "kpi_id": "visits",
+        "observed_at": datetime(2026, 7, 3),
+        "value": 1.0,
+        "source": "elt",
+        "segment": None,
+        "recorded_at": datetime(2026, 7, 4),
+        "sequence_no": 1000,
+        **fields,
+    }
+    conn.execute(okr_observations.insert().values(**row))
+
+
+def plant_everything(url: str) -> None:
+    """One planted row per kind of bad data, each with an id of its own."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            plant_event(conn, "bad-type", "objective_renamed", "o1", {"title": "x"})
+            plant_event(
+                conn,
+                "bad-level",
+                "objective_created",
+                "o3",
+                {"title": "x", "level": "galaxy", "period": "2026-Q3"},
+            )
+            plant_event(
+                conn, "no-period", "objective_created", "o4", {"title": "x", "level": "team"}
+            )
+            plant_event(
+                conn,
+                "bad-direction",
+                "key_result_created",
+                "kr2",
+                {"objective_id": "o1", "title": "x", "target_value": 1, "direction": "sideways"},
+            )
+            plant_event(
+                conn, "bad-aggregation", "kpi_defined", "k2", {"name": "x", "aggregation": "median"}
+            )
+            plant_event(
+                conn,
+                "no-title",
+                "key_result_created",
+                "kr3",
+                {"objective_id": "o1", "target_value": 5},
+            )
+            plant_event(
+                conn,
+                "nan-target",
+                "key_result_target_changed",
+                "kr1",
+                {"target_value": "NaN"},
+            )
+            plant_event(
+                conn,
+                "ancient",
+                "objective_updated",
+                "o1",
+                {"title": "y"},
+                occurred_at=datetime(1999, 12, 31),
+            )
+            plant_event(
+                conn,
+                "orphan-kr",
+                "key_result_created",
+                "kr4",
+                {"objective_id": "nowhere", "title": "x", "target_value": 1},
+            )
+            plant_event(
+                conn, "orphan-parent", "objective_updated", "o2", {"parent_objective_id": "ghost"}
+            )
+            # o1 -> o2 -> o1: a cycle in the alignment tree
+            plant_event(conn, "cycle-a", "objective_updated", "o1", {"parent_objective_id": "o2"})
+            plant_event(conn, "cycle-b", "objective_updated", "o3", {"parent_objective_id": "o3"})
+            plant_event(
+                conn,
+                "early-record",
+                "objective_updated",
+                "o1",
+                {"owner": "z"},
+                occurred_at=datetime(2026, 7, 10),
+                recorded_at=datetime(2026, 7, 3),
+            )
+            plant_observation(conn, "v1")  # the ingested v1 again: a duplicate id
+            plant_observation(conn, "far-future", observed_at=datetime(2031, 1, 1))
+            plant_observation(conn, "infinite", value=float("inf"))
+            plant_observation(conn, "not-a-number", value=float("nan"))
+            plant_observation(conn, "unknown-kpi", kpi_id="no-such-kpi")
+            conn.execute(
+                sa.text(
+                    "create table ga4_extra (event_id varchar, client_id varchar, kpi_id varchar,"
+                    " observed_at timestamp, value double precision, source varchar,"
+                    " segment varchar, recorded_at timestamp)"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "insert into ga4_extra values"
+                    " ('ga-ok', 'acme', 'visits', '2026-07-02', 5, 'ga4', null, '2026-07-03'),"
+                    " ('ga-null-kpi', 'acme', null, '2026-07-02', 5, 'ga4', null, '2026-07-03')"
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+# (what is wrong, table, expectation as okr check names it, offending id, severity)
+CASES = [
+    ("unknown event type", "okr_events", "to_be_in_set(event_type)", "bad-type", "critical"),
+    ("level outside its set", "okr_event_fields", "to_be_in_set(level)", "bad-level", "critical"),
+    (
+        "direction outside its set",
+        "okr_event_fields",
+        "to_be_in_set(key_result_direction)",
+        "bad-direction",
+        "critical",
+    ),
+    (
+        "aggregation outside its set",
+        "okr_event_fields",
+        "to_be_in_set(aggregation)",
+        "bad-aggregation",
+        "critical",
+    ),
+    (
+        "required field missing",
+        "okr_event_fields",
+        "key_result_created has objective_id, title",
+        "no-title",
+        "critical",
+    ),
+    ("objective without a period", "okr_event_fields", "has a period", "no-period", "critical"),
+    (
+        "number that is not finite",
+        "okr_event_fields",
+        "to_match_regex(target_value)",
+        "nan-target",
+        "critical",
+    ),
+    ("timestamp before 2000", "okr_events", "to_be_between(occurred_at)", "ancient", "critical"),
+    (
+        "key result without its objective",
+        "okr_event_fields",
+        "a key result's objective_id",
+        "orphan-kr",
+        "critical",
+    ),
+    (
+        "parent that does not exist",
+        "okr_event_fields",
+        "a parent's parent_objective_id",
+        "orphan-parent",
+        "critical",
+    ),
+    ("cycle in the alignment tree", "okr_event_fields", "no cycle", "o3", "critical"),
+    (
+        "recorded long before it occurred",
+        "okr_events",
+        "recorded_at is at most a day before",
+        "early-record",
+        "warning",
+    ),
+    ("duplicate observation id", "okr_observations", "to_be_unique(event_id)", "v1", "critical"),
+    (
+        "observation in the far future",
+        "okr_observations",
+        "to_be_between(observed_at)",
+        "far-future",
+        "critical",
+    ),
+    ("infinite value", "okr_observations", "values are finite", "infinite", "critical"),
+    ("NaN value", "okr_observations", "values are finite", "not-a-number", "critical"),
+    (
+        "observation of an undefined KPI",
+        "okr_observations",
+        "kpi_defined event",
+        "unknown-kpi",
+        "warning",
+    ),
+    (
+        "null kpi_id in an extra relation",
+        "ga4_extra",
+        "to_not_be_null(kpi_id)",
+        "ga-null-kpi",
+        "critical",
+    ),
+]
+EXTRA = "{okr_observation_relations: [ga4_extra]}"
+
+
+@pytest.fixture(scope="module")
+def checked(module_workspace: Workspace) -> tuple[Workspace, Run]:
+    ws = module_workspace
+    load_good(ws)
+    clean = ws.okr("check")
+    assert clean.code == 0, clean.out + clean.err
+    assert " 0 critical and 0 warning failures" in clean.out
+    plant_everything(ws.url)
+    return ws, ws.okr("check", "--vars", EXTRA)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_okr_check_catches(checked: tuple[Workspace, Run], case: tuple[str, ...]) -> None:
+    _, run = checked
+    _, table, expectation, offending_id, severity = case
+    lines = [
+        line
+        for line in run.out.splitlines()
+        if line.split()[:1] == [severity] and f" {table}: " in line and expectation in line
+    ]
+    assert lines, f"no {severity} line for {table} {expectation}:\n{run.out}"
+    assert any(offending_id in line for line in lines), lines
+
+
+def test_critical_failures_exit_4_and_are_stored(checked: tuple[Workspace, Run]) -> None:
+    ws, run = checked
+    assert run.code == 4, run.err
+    assert "Traceback" not in run.err
+    results = ws.rows("select * from okr_quality_results")
+    runs = {r["run_id"] for r in results}
+    assert len(runs) == 2  # the clean run and this one
+    latest = max(runs, key=lambda r: max(x["run_at"] for x in results if x["run_id"] == r))
+    rows = [r for r in results if r["run_id"] == latest]
+    # one row per expectation: every line okr check printed, and no more
+    printed = [
+        line for line in run.out.splitlines() if re.match(r"^\s+(pass|critical|warning)\s", line)
+    ]
+    assert len(rows) == len(printed)
+    failed = {(r["table_name"], r["severity"]) for r in rows if not r["success"]}
+    assert ("ga4_extra", "critical") in failed and ("okr_observations", "warning") in failed
+    unique = [
+        r
+        for r in rows
+        if r["table_name"] == "okr_observations"
+        and r["column_name"] == "event_id"
+        and "unique" in r["expectation"]
+    ][0]
+    # v1 ingested once and planted once: two rows of six share the id
+    assert (unique["unexpected_count"], unique["element_count"]) == (2, 6)
+    assert unique["sample_ids"] == "v1"
+    report = Path(re.search(r"report: (\S+index\.html)", run.out).group(1))  # type: ignore[union-attr]
+    assert report.exists() and "okr_events_suite" in report.read_text()
+
+
+def test_build_runs_the_gate_first(workspace: Workspace) -> None:
+    ws = workspace
+    load_good(ws)
+    engine = sa.create_engine(ws.url)
+    with engine.begin() as conn:
+        plant_observation(conn, "unknown-kpi", kpi_id="no-such-kpi")
+    engine.dispose()
+    warned = ws.okr("build")
+    assert warned.code == 0, warned.err  # a warning is reported, not fatal
+    assert "warning  okr_observations: the observation's kpi_id" in warned.err
+    before = snapshot(ws)
+    assert before["okr_key_results"]
+
+    engine = sa.create_engine(ws.url)
+    with engine.begin() as conn:
+        plant_event(conn, "bad-type", "objective_renamed", "o1", {"title": "x"})
+    engine.dispose()
+    stopped = ws.okr("build")
+    assert stopped.code == 4
+    message = stopped.err.strip().splitlines()[-1]
+    assert message.startswith("okr: error: the quality gate found 1 critical failures")
+    assert "bad-type" in message
+    assert snapshot(ws) == before
