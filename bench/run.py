@@ -9,7 +9,8 @@ For each size N (observations) it builds a fresh DuckDB warehouse and measures:
   okr_kpi_rollups in one DuckDB session (time ratio, target <= 3);
 - incremental build: `okr build` after ingesting 1% more rows (new, late, corrections) against
   the full build (time ratio, target <= 0.2);
-- peak memory (max RSS of the build's processes; target < 4 GiB at 10M).
+- peak memory (max RSS of the build's processes; target < 4 GiB at 10M);
+- the quality gate alone (`okr check`, which every build also runs first).
 With --postgres, the full build at the smallest size on a throwaway PostgreSQL server.
 Prints a Markdown table for bench/RESULTS.md. Not part of the test suite.
 """
@@ -131,6 +132,7 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
             lambda: conn.execute(f"create table t as select * from read_parquet('{second}')")
         )
     plain.unlink()
+    gate, gate_rss = measure(OKR, "check", "--warehouse", url, env=env)
     full, full_rss = measure(OKR, "build", "--full-refresh", "--warehouse", url, env=env)
     with duckdb.connect(url) as conn:
         reference_build = timed(lambda: conn.execute(REFERENCE_ROLLUPS))
@@ -155,6 +157,8 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
         "build_ratio": full / reference_build,
         "incremental_s": incremental,
         "incremental_ratio": incremental / full,
+        "gate_s": gate,
+        "gate_rss_gib": gate_rss / 2**20,
         "peak_rss_gib": max(full_rss, incremental_rss) / 2**20,
         "ingest_rss_gib": ingest_rss / 2**20,
         "rollup_rows": model_rows,
@@ -207,15 +211,15 @@ def main() -> None:
     )
     print(
         "\n| rows | ingest s (ref) | ingest ratio | full build s (ref) | build ratio "
-        "| incremental s | incr. ratio | peak RSS GiB |"
+        "| incremental s | incr. ratio | peak RSS GiB | okr check s (RSS GiB) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         print(
             f"| {r['rows']:,} | {r['ingest_s']:.1f} ({r['reference_load_s']:.1f}) "
             f"| {r['ingest_ratio']:.2f} | {r['full_build_s']:.1f} ({r['reference_build_s']:.1f}) "
             f"| {r['build_ratio']:.2f} | {r['incremental_s']:.1f} | {r['incremental_ratio']:.2f} "
-            f"| {r['peak_rss_gib']:.2f} |"
+            f"| {r['peak_rss_gib']:.2f} | {r['gate_s']:.1f} ({r['gate_rss_gib']:.2f}) |"
         )
 
 

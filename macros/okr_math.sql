@@ -35,3 +35,27 @@
 {% macro default__okr_type_double() -%}
     double precision
 {%- endmacro %}
+
+{#- A number as a person writes it: thousands separated, no trailing ".0" (1500 -> 1,500). -#}
+{% macro okr_number_text(value) -%}
+    {{ return(adapter.dispatch('okr_number_text', 'okr_plugin')(value)) }}
+{%- endmacro %}
+
+{% macro default__okr_number_text(value) -%}
+    cast({{ value }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro duckdb__okr_number_text(value) -%}
+    case
+        when {{ value }} = round({{ value }}) and abs({{ value }}) < 1e15
+            then format('{:,}', cast({{ value }} as bigint))
+        else format('{:,}', {{ value }})
+    end
+{%- endmacro %}
+
+{% macro postgres__okr_number_text(value) -%}
+    case
+        when {{ value }} = round({{ value }}) then to_char({{ value }}, 'FM999,999,999,999,990')
+        else rtrim(to_char({{ value }}, 'FM999,999,999,999,990.999999'), '0')
+    end
+{%- endmacro %}

@@ -37,6 +37,55 @@ def test_host_project_builds_the_package(workspace: Workspace) -> None:
         "select client_id, count(*) as objectives, avg(score) as average_score\n"
         "from {{ ref('okr_objectives') }}\ngroup by client_id\n"
     )
+    # The package's generic tests on the host's own models, planted to fail (as warnings, so
+    # the build passes and run_results.json says how many rows each test caught).
+    (host / "models" / "planted.sql").write_text(
+        "select * from (values\n"
+        # a: the first window runs past the start of the next (1 row)
+        "  ('a', cast('2026-07-01' as timestamp), cast('2026-07-05' as timestamp), 0.5),\n"
+        "  ('a', cast('2026-07-03' as timestamp), cast(null as timestamp), 0.5),\n"
+        # b: a zero-length window, then an open one: allowed
+        "  ('b', cast('2026-07-01' as timestamp), cast('2026-07-01' as timestamp), 1.0),\n"
+        "  ('b', cast('2026-07-01' as timestamp), cast(null as timestamp), 0.0),\n"
+        # d: open while a later window follows (1 row); scores 1.5 and -0.1 (2 rows)
+        "  ('d', cast('2026-07-01' as timestamp), cast(null as timestamp), 1.5),\n"
+        "  ('d', cast('2026-07-09' as timestamp), cast(null as timestamp), -0.1)\n"
+        ") as t(entity_id, valid_from, valid_to, score)\n"
+    )
+    (host / "models" / "planted.yml").write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "models": [
+                    {
+                        "name": "planted",
+                        "data_tests": [
+                            {
+                                "okr_plugin.okr_non_overlapping_windows": {
+                                    "partition_by": ["entity_id"],
+                                    "config": {"severity": "warn"},
+                                }
+                            }
+                        ],
+                        "columns": [
+                            {
+                                "name": "score",
+                                "data_tests": [
+                                    {
+                                        "okr_plugin.okr_accepted_range": {
+                                            "min_value": 0,
+                                            "max_value": 1,
+                                            "config": {"severity": "warn"},
+                                        }
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     profile = {"agency": {"target": "dev", "outputs": {"dev": profile_for(workspace.url)}}}
     (host / "profiles.yml").write_text(json.dumps(profile))
     for args in (["deps"], ["build", "--exclude-resource-type", "unit_test"]):
@@ -48,6 +97,17 @@ def test_host_project_builds_the_package(workspace: Workspace) -> None:
             timeout=600,
         )
         assert done.returncode == 0, done.stdout[-3000:]
+
+    results = json.loads((host / "target" / "run_results.json").read_text())["results"]
+    caught = {
+        r["unique_id"].split(".")[2].split("_planted")[0]: (r["status"], r["failures"])
+        for r in results
+        if r["unique_id"].startswith("test.") and "planted" in r["unique_id"]
+    }
+    assert caught == {
+        "okr_plugin_okr_non_overlapping_windows": ("warn", 2),
+        "okr_plugin_okr_accepted_range": ("warn", 2),
+    }
 
     # The demo's numbers, worked out by hand in test_demo_and_dbt.py, through the host's model:
     # 6 objectives (o-trials, o-sales, o-reviews-ask, o-conversion, o-conversion-q3,

@@ -1,0 +1,132 @@
+{#-
+    Every goal event visible at `as_of`, flattened: what it is about, both clocks, the actor, and
+    a one-line summary a person can read ("target of 'New trials' changed from 1,500 to 1,200:
+    trade show took priority"). Names are the ones in effect after the event for definition
+    events, else the entity's latest; "from" values come from the version before.
+-#}
+with events as (
+
+    select * from {{ ref('stg_okr__events') }}
+
+),
+
+key_result_versions as (
+
+    select
+        *,
+        lag(target_value) over (
+            partition by client_id, key_result_id order by {{ okr_replay_order() }}
+        ) as previous_target_value
+    from {{ ref('int_okr__key_result_versions') }}
+
+),
+
+names as (
+
+    -- the latest name of every entity, for events that do not version it
+    select client_id, 'objective' as entity_type, objective_id as entity_id, title as name
+    from ({{ okr_latest_versions(ref('int_okr__objective_versions'), 'objective_id') }}) as objectives
+    union all
+    select client_id, 'key_result', key_result_id, title
+    from ({{ okr_latest_versions(ref('int_okr__key_result_versions'), 'key_result_id') }}) as key_results
+    union all
+    select client_id, 'kpi', kpi_id, name
+    from ({{ okr_latest_versions(ref('int_okr__kpi_versions'), 'kpi_id') }}) as kpis
+
+),
+
+joined as (
+
+    select
+        events.*,
+        coalesce(key_result_versions.title, events.title, events.name, names.name, events.entity_id) as entity_name,
+        key_result_versions.previous_target_value
+    from events
+    left join key_result_versions
+        on events.event_id = key_result_versions.event_id
+    left join names
+        on events.client_id = names.client_id
+        and events.entity_type = names.entity_type
+        and events.entity_id = names.entity_id
+
+),
+
+summarised as (
+
+    select
+        *,
+        case event_type
+            when 'objective_created' then
+                'objective ''' || entity_name || ''' created for ' || coalesce(period, 'no period')
+                || coalesce(' (owner ' || owner || ')', '')
+            when 'objective_updated' then
+                'objective ''' || entity_name || ''' updated:'
+                || coalesce(' title ''' || title || '''', '')
+                || coalesce(' owner ' || owner, '')
+                || coalesce(' team ' || team, '')
+                || coalesce(' parent ' || parent_objective_id, '')
+                || coalesce(' kind ' || kind, '')
+                || coalesce(' weight ' || {{ okr_number_text('weight') }}, '')
+                || coalesce(' period ' || period, '')
+                || case when description is not null then ' description changed' else '' end
+            when 'objective_archived' then 'objective ''' || entity_name || ''' archived'
+            when 'key_result_created' then
+                'key result ''' || entity_name || ''' created with target ' || {{ okr_number_text('target_value') }}
+                || coalesce(' ' || unit, '') || coalesce(' (owner ' || owner || ')', '')
+            when 'key_result_updated' then
+                'key result ''' || entity_name || ''' updated:'
+                || coalesce(' title ''' || title || '''', '')
+                || coalesce(' owner ' || owner, '')
+                || coalesce(' weight ' || {{ okr_number_text('weight') }}, '')
+                || coalesce(' due ' || cast(due_date as {{ dbt.type_string() }}), '')
+                || coalesce(' unit ' || unit, '')
+                || coalesce(' fed by KPI ' || kpi_id, '')
+                || coalesce(' window ' || kpi_window, '')
+                || case when description is not null then ' description changed' else '' end
+            when 'key_result_target_changed' then
+                'target of ''' || entity_name || ''' changed'
+                || coalesce(' from ' || {{ okr_number_text('previous_target_value') }}, '')
+                || ' to ' || {{ okr_number_text('target_value') }}
+                || coalesce(': ' || reason, '')
+            when 'key_result_checked_in' then
+                '''' || entity_name || ''' checked in at '
+                || {{ okr_number_text('check_in_value') }}
+                || coalesce(' (confidence ' || {{ okr_number_text('confidence') }} || ')', '')
+                || coalesce(': ' || note, '')
+            when 'key_result_graded' then
+                '''' || entity_name || ''' graded ' || {{ okr_number_text('graded_score') }}
+                || coalesce(': ' || note, '')
+            when 'key_result_removed' then 'key result ''' || entity_name || ''' removed'
+            when 'kpi_defined' then
+                'KPI ''' || entity_name || ''' defined (' || coalesce(aggregation, '?')
+                || coalesce(', target ' || {{ okr_number_text('target_value') }} || ' a ' || target_grain, '') || ')'
+            when 'kpi_updated' then 'KPI ''' || entity_name || ''' updated'
+            when 'kpi_retired' then 'KPI ''' || entity_name || ''' retired'
+            when 'annotation_added' then
+                'annotation' || coalesce(' (' || category || ')', '') || ': ' || annotation_text
+            when 'annotation_removed' then 'annotation ' || entity_id || ' removed'
+        end as summary
+    from joined
+
+),
+
+final as (
+
+    select
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        cast(client_id as {{ dbt.type_string() }}) as client_id,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
+        cast(entity_type as {{ dbt.type_string() }}) as entity_type,
+        cast(entity_id as {{ dbt.type_string() }}) as entity_id,
+        cast(entity_name as {{ dbt.type_string() }}) as entity_name,
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
+        cast(sequence_no as {{ dbt.type_bigint() }}) as sequence_no,
+        cast(actor as {{ dbt.type_string() }}) as actor,
+        cast(summary as {{ dbt.type_string() }}) as summary,
+        {{ okr_as_of() }} as as_of_at
+    from summarised
+
+)
+
+select * from final
