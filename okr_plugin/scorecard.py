@@ -28,6 +28,21 @@ where {filters}
 order by client_id, objective_id, key_result_id
 """
 
+FLAGS_SQL = """
+select * from okr_scorecard
+where {filters} and (too_many_objectives or too_many_key_results or missing_owner or stale
+    or missed_commitment or not_ambitious)
+order by client_id, period_start, level, owner
+"""
+FLAGS = (
+    "too_many_objectives",
+    "too_many_key_results",
+    "missing_owner",
+    "stale",
+    "missed_commitment",
+    "not_ambitious",
+)
+
 COLUMNS = (
     "OBJECTIVE / KEY RESULT",
     "LEVEL",
@@ -65,8 +80,11 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
             OBJECTIVES_SQL.format(filters=f"{by_client} and {by_period}"), **params
         )
         key_results = store.query(KEY_RESULTS_SQL.format(filters=by_client), **params)
+        flagged = store.query(FLAGS_SQL.format(filters=f"{by_client} and {by_period}"), **params)
     except StoreError as err:
-        if "okr_objectives" in str(err) or "okr_key_results" in str(err):
+        if any(
+            table in str(err) for table in ("okr_objectives", "okr_key_results", "okr_scorecard")
+        ):
             raise StoreError("there is no scorecard yet: run `okr build` first") from None
         raise
     if not objectives:
@@ -129,6 +147,12 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
             lines.append("  ".join("-" * w for w in widths))
         else:
             lines.append(_format(row, widths))
+    if flagged:
+        lines.append("")
+    for group in flagged:
+        raised = ", ".join(f.replace("_", " ") for f in FLAGS if getattr(group, f))
+        who = f"{group.owner or 'no owner'} ({group.level}, {group.period})"
+        lines.append(f"flags: {who}: {raised}")
     return "\n".join(lines).strip("\n")
 
 

@@ -66,6 +66,7 @@ final as (
         confidence,
         last_check_in_at,
         last_check_in_note,
+        last_activity_at,
         value_source,
         value_event_id
     from scored

@@ -60,6 +60,7 @@ kpi_days as (
         daily.maximum,
         daily.last_value,
         daily.last_event_id,
+        daily.last_observed_at,
         row_number() over (
             partition by windowed.client_id, windowed.key_result_id, daily.segment_key
             order by {{ okr_latest_day_first('daily.') }}
@@ -93,7 +94,8 @@ kpi_values as (
                 'max(kpi_days.maximum)',
                 'sum(case when kpi_days.segment_recency = 1 then kpi_days.last_value end)') }}
         end as kpi_value,
-        max(case when kpi_days.recency = 1 then kpi_days.last_event_id end) as kpi_event_id
+        max(case when kpi_days.recency = 1 then kpi_days.last_event_id end) as kpi_event_id,
+        max(case when kpi_days.recency = 1 then kpi_days.last_observed_at end) as kpi_observed_at
     from kpi_days
     group by kpi_days.client_id, kpi_days.key_result_id, kpi_days.kpi_window
 
@@ -149,6 +151,9 @@ final as (
         case when windowed.kpi_id is null then check_ins.confidence end as confidence,
         case when windowed.kpi_id is null then check_ins.occurred_at end as last_check_in_at,
         case when windowed.kpi_id is null then check_ins.note end as last_check_in_note,
+        case
+            when windowed.kpi_id is null then check_ins.occurred_at else kpi_values.kpi_observed_at
+        end as last_activity_at,
         grades.graded_score,
         grades.event_id as graded_event_id
     from windowed

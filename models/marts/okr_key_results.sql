@@ -32,6 +32,7 @@ final as (
         cast(confidence as {{ okr_type_double() }}) as confidence,
         cast(last_check_in_at as {{ dbt.type_timestamp() }}) as last_check_in_at,
         cast(last_check_in_note as {{ dbt.type_string() }}) as last_check_in_note,
+        cast(last_activity_at as {{ dbt.type_timestamp() }}) as last_activity_at,
         cast(value_source as {{ dbt.type_string() }}) as value_source,
         cast(value_event_id as {{ dbt.type_string() }}) as value_event_id,
         cast(description as {{ dbt.type_string() }}) as description,
