@@ -33,6 +33,7 @@ from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 
 from . import events
 from .events import utc_now
+from .ingest import duckdb_memory_limit
 from .store import Store, StoreError, okr_quality_results, translate
 
 CRITICAL = "critical"
@@ -61,6 +62,17 @@ class BufferedDuckDBDialect(DuckDBDialect):
     """duckdb-engine with fully buffered results, registered as `okr_duckdb`."""
 
     execution_ctx_cls = _BufferedContext
+
+    def on_connect(self) -> Any:
+        """Cap DuckDB's memory as every other okr connection does."""
+        parent = super().on_connect()
+
+        def connect(connection: Any) -> None:
+            if parent is not None:
+                parent(connection)
+            connection.execute(f"set memory_limit = '{duckdb_memory_limit()}'")
+
+        return connect
 
     @property
     def dialect(self) -> type[sa.Dialect]:

@@ -125,6 +125,22 @@ def plant_everything(url: str) -> None:
             )
             plant_event(
                 conn,
+                "bad-scoring",
+                "key_result_created",
+                "kr5",
+                {"objective_id": "o1", "title": "x", "target_value": 1, "scoring": "vibes"},
+            )
+            plant_event(
+                conn,
+                "from-the-future",
+                "key_result_checked_in",
+                "kr1",
+                {"value": 1},
+                occurred_at=datetime(2031, 1, 1),
+                recorded_at=datetime(2031, 1, 1),
+            )
+            plant_event(
+                conn,
                 "no-title",
                 "key_result_created",
                 "kr3",
@@ -206,6 +222,20 @@ CASES = [
         "okr_event_fields",
         "to_be_in_set(aggregation)",
         "bad-aggregation",
+        "critical",
+    ),
+    (
+        "scoring outside its set",
+        "okr_event_fields",
+        "to_be_in_set(scoring)",
+        "bad-scoring",
+        "critical",
+    ),
+    (
+        "recorded years from now",
+        "okr_events",
+        "to_be_between(recorded_at)",
+        "from-the-future",
         "critical",
     ),
     (
