@@ -20,6 +20,7 @@ from conftest import OKR, Run, Workspace, event, run_okr, snapshot
 
 GOAL_EVENTS = 40_000
 OBSERVATIONS = 1_500_000
+KILL_AFTER = 1.2  # seconds: while the batch is being validated or written
 FAULTS = {"kills": 0, "locks": 0, "rows_lost": 0}
 
 
@@ -75,19 +76,16 @@ def big_observation_file(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("stream", ["append", "ingest"])
-@pytest.mark.parametrize("delay", [0.8, 2.0])
-def test_a_killed_append_keeps_all_or_nothing(
-    workspace: Workspace, stream: str, delay: float
-) -> None:
+def test_a_killed_append_keeps_all_or_nothing(workspace: Workspace, stream: str) -> None:
     ws = workspace
     assert ws.okr("init").code == 0
     if stream == "append":
         source, table, total = big_goal_file(ws.folder), "okr_events", GOAL_EVENTS
     else:
         source, table, total = big_observation_file(ws.folder), "okr_observations", OBSERVATIONS
-    killed = kill_after(start_okr(ws, stream, str(source)), delay)
+    killed = kill_after(start_okr(ws, stream, str(source)), KILL_AFTER)
     stored = ws.rows(f"select count(*) as n from {table}")[0]["n"]
-    assert stored in (0, total), f"{stored} of {total} rows after a kill at {delay} s"
+    assert stored in (0, total), f"{stored} of {total} rows after a kill at {KILL_AFTER} s"
     rerun = ws.okr(stream, str(source))
     assert rerun.code == 0, rerun.err
     assert ws.rows(f"select count(*) as n from {table}")[0]["n"] == total
