@@ -37,3 +37,18 @@
         from {{ relation }}
     ) as grouped
 {%- endmacro %}
+
+{#- The envelope of each version okr_carry_forward makes, with entity_id named for the entity
+    (objective_id, key_result_id, kpi_id). -#}
+{% macro okr_version_columns(key) -%}
+    client_id,
+    entity_id as {{ key }},
+    version_no,
+    event_id,
+    event_type,
+    occurred_at,
+    recorded_at,
+    sequence_no,
+    valid_from,
+    valid_to
+{%- endmacro %}

@@ -28,16 +28,7 @@ versions as (
 final as (
 
     select
-        client_id,
-        entity_id as key_result_id,
-        version_no,
-        event_id,
-        event_type,
-        occurred_at,
-        recorded_at,
-        sequence_no,
-        valid_from,
-        valid_to,
+        {{ okr_version_columns('key_result_id') }},
         objective_id,
         title,
         coalesce(scoring, 'spectrum') as scoring,

@@ -20,16 +20,7 @@ versions as (
 final as (
 
     select
-        client_id,
-        entity_id as kpi_id,
-        version_no,
-        event_id,
-        event_type,
-        occurred_at,
-        recorded_at,
-        sequence_no,
-        valid_from,
-        valid_to,
+        {{ okr_version_columns('kpi_id') }},
         name,
         aggregation,
         unit,
