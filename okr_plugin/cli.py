@@ -132,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "init":
             with Store(url) as store:
                 store.init()
-            print(f"okr_events and okr_rejected_events are ready in {display(url)}")
+            print(
+                "okr_events, okr_observations, okr_rejected_events and okr_quality_results"
+                f" are ready in {display(url)}"
+            )
             return EXIT_OK
         if args.command == "append":
             return _append(url, args.files)
