@@ -90,6 +90,14 @@ def _event(
     }
 
 
+# Row i of a file: its client, KPI, segment and day (SQL over i), the same in every file, so
+# that the delta's corrections meet the rows they correct.
+KPI = f"'kpi' || (i % {KPIS})"
+CLIENT = f"'c' || ((i % {KPIS}) % {CLIENTS})"
+SEGMENT = f"case when (i % {KPIS}) % 4 = 0 then null else 'seg' || (i % ((i % {KPIS}) % 4 + 1)) end"
+DAY = f"timestamp '2024-09-01' + to_days(cast((i // {KPIS}) % 730 as integer))"
+
+
 def observations(path: Path, rows: int, prefix: str, offset_minutes: int = 0) -> Path:
     """`rows` observations of the 1,000 KPIs over 730 days from 1 September 2024, as Parquet.
 
@@ -100,16 +108,14 @@ def observations(path: Path, rows: int, prefix: str, offset_minutes: int = 0) ->
         copy (
             select
                 '{prefix}' || i as event_id,
-                'c' || ((i % {KPIS}) % {CLIENTS}) as client_id,
-                'kpi' || (i % {KPIS}) as kpi_id,
-                timestamp '2024-09-01' + to_days(cast((i // {KPIS}) % 730 as integer))
-                    + to_minutes(cast((i * 7) % 1440 + {offset_minutes} as integer)) as observed_at,
+                {CLIENT} as client_id,
+                {KPI} as kpi_id,
+                {DAY} + to_minutes(cast((i * 7) % 1440 + {offset_minutes} as integer))
+                    as observed_at,
                 ((i * 7919) % 100000) / 100.0 as value,
                 'ga4' as source,
-                case when (i % {KPIS}) % 4 = 0 then null
-                     else 'seg' || (i % ((i % {KPIS}) % 4 + 1)) end as segment,
-                timestamp '2024-09-01' + to_days(cast((i // {KPIS}) % 730 as integer))
-                    + to_hours(30) as recorded_at
+                {SEGMENT} as segment,
+                {DAY} + to_hours(30) as recorded_at
             from range({rows}) as t(i)
         ) to '{path}' (format parquet)
         """
@@ -126,20 +132,18 @@ def delta(path: Path, base_rows: int) -> Path:
         copy (
             select
                 'delta' || i as event_id,
-                'c' || ((i % {KPIS}) % {CLIENTS}) as client_id,
-                'kpi' || (i % {KPIS}) as kpi_id,
+                {CLIENT} as client_id,
+                {KPI} as kpi_id,
                 case
                     when i % 10 = 0 then  -- a correction of base row j = i (same natural key)
-                        timestamp '2024-09-01' + to_days(cast((i // {KPIS}) % 730 as integer))
-                        + to_minutes(cast((i * 7) % 1440 as integer))
+                        {DAY} + to_minutes(cast((i * 7) % 1440 as integer))
                     when i % 10 = 1 then
                         timestamp '2025-03-01' + to_minutes(cast(i % 1440 as integer))
                     else timestamp '2026-09-15' + to_minutes(cast(i % 1440 as integer))
                 end as observed_at,
                 (i % 1000) / 10.0 + 0.5 as value,
                 'ga4' as source,
-                case when (i % {KPIS}) % 4 = 0 then null
-                     else 'seg' || (i % ((i % {KPIS}) % 4 + 1)) end as segment,
+                {SEGMENT} as segment,
                 cast(null as timestamp) as recorded_at  -- assigned at ingest: now
             from range({n}) as t(i)
         ) to '{path}' (format parquet)

@@ -104,6 +104,11 @@ def measure(*args: str, env: dict[str, str]) -> tuple[float, int]:
     return float(seconds), int(rss)
 
 
+def okr(*args: str, env: dict[str, str]) -> None:
+    """An `okr` command that is set-up, not measured."""
+    subprocess.run([OKR, *args], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
 def timed(action) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     action()
@@ -117,12 +122,7 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
     second = generate.observations(folder / f"second_{rows}.parquet", rows, "b", offset_minutes=3)
     extra = generate.delta(folder / f"delta_{rows}.parquet", rows)
     url = str(warehouse)
-    subprocess.run(
-        [OKR, "append", str(events), "--warehouse", url],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    okr("append", str(events), "--warehouse", url, env=env)
     first_ingest, _ = measure(OKR, "ingest", str(first), "--warehouse", url, env=env)
     ingest, ingest_rss = measure(OKR, "ingest", str(second), "--warehouse", url, env=env)
     plain = folder / "plain.duckdb"
@@ -138,12 +138,7 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
         reference_build = timed(lambda: conn.execute(REFERENCE_ROLLUPS))
         reference_rows = conn.execute("select count(*) from reference_rollups").fetchone()[0]
         model_rows = conn.execute("select count(*) from okr_kpi_rollups").fetchone()[0]
-    subprocess.run(
-        [OKR, "ingest", str(extra), "--warehouse", url],
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    okr("ingest", str(extra), "--warehouse", url, env=env)
     incremental, incremental_rss = measure(OKR, "build", "--warehouse", url, env=env)
     warehouse.unlink()
     return {
@@ -174,12 +169,7 @@ def run_postgres(rows: int, folder: Path, env: dict[str, str]) -> dict[str, floa
         url = server.new_database()
         events = generate.goal_events(folder / "goals.jsonl")
         first = generate.observations(folder / f"pg_{rows}.parquet", rows, "a")
-        subprocess.run(
-            [OKR, "append", str(events), "--warehouse", url],
-            check=True,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
+        okr("append", str(events), "--warehouse", url, env=env)
         ingest, _ = measure(OKR, "ingest", str(first), "--warehouse", url, env=env)
         full, rss = measure(OKR, "build", "--full-refresh", "--warehouse", url, env=env)
         return {"rows": rows, "ingest_s": ingest, "full_build_s": full, "peak_rss_gib": rss / 2**20}

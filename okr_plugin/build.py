@@ -6,7 +6,6 @@ import getpass
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import threading
 from collections import Counter
@@ -16,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .child import run_child, serve
 from .ingest import duckdb_memory_limit
 from .store import StoreError, display, is_locked, translate
 
@@ -102,18 +102,15 @@ class DbtProject:
         """Run one dbt command (build, test, ...) with extra dbt options such as --select;
         raise BuildError when it fails."""
         _write_profile(self.url, self.folder)
-        outcome = self.folder / "outcome.json"
-        outcome.unlink(missing_ok=True)
-        request = json.dumps(
-            {"command": command, "variables": variables or {}, "options": list(options)}
-        )
-        child = subprocess.run(
-            [sys.executable, "-m", "okr_plugin.build", str(self.folder), request], check=False
-        )
-        if child.returncode != 0 or not outcome.exists():
-            reason = "dbt stopped unexpectedly"
-            if outcome.exists():
-                reason = json.loads(outcome.read_text())["reason"]
+        request = {
+            "folder": str(self.folder),
+            "command": command,
+            "variables": variables or {},
+            "options": list(options),
+        }
+        outcome, _ = run_child("okr_plugin.build", request, self.folder / "outcome.json")
+        if outcome is None or not outcome["success"]:
+            reason = outcome["reason"] if outcome else "dbt stopped unexpectedly"
             if is_locked(Exception(reason)):
                 raise translate(Exception(reason), self.url)
             raise BuildError(
@@ -192,13 +189,12 @@ class _Progress:
             print(f"  tests: {counts}", file=sys.stderr, flush=True)
 
 
-if __name__ == "__main__":
-    # The child process of DbtProject.run: python -m okr_plugin.build FOLDER REQUEST
-    folder_arg, request_arg = sys.argv[1], json.loads(sys.argv[2])
+def _serve(request: dict[str, Any]) -> dict[str, Any]:
     success, reason = _invoke(
-        Path(folder_arg), request_arg["command"], request_arg["variables"], request_arg["options"]
+        Path(request["folder"]), request["command"], request["variables"], request["options"]
     )
-    (Path(folder_arg) / "outcome.json").write_text(
-        json.dumps({"success": success, "reason": reason})
-    )
-    sys.exit(0 if success else 1)
+    return {"success": success, "reason": reason}
+
+
+if __name__ == "__main__":
+    serve(_serve)  # the child process of DbtProject.run

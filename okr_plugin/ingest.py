@@ -25,7 +25,6 @@ from .store import (
     AppendResult,
     Rejection,
     StoreError,
-    okr_observations,
     translate,
 )
 
@@ -51,6 +50,12 @@ FORMATS = {
     ".json": "jsonl",
 }
 CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
+FACT = ("client_id", "kpi_id", "observed_at", "value", "source", "segment")  # what an id names
+# what a person sees of a candidate row c that conflicts with another of the same event_id
+CONFLICT_TEXT = (
+    "concat_ws(',', c.event_id, c.client_id, c.kpi_id, cast(c.observed_at as varchar),"
+    " cast(c.value as varchar), c.source, c.segment)"
+)
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
 
@@ -326,12 +331,16 @@ def _validate(duck: Any, now: datetime) -> None:
     duck.execute("drop view okr_ingest_typed; drop table okr_ingest_rows")  # memory, at 10M rows
 
 
+def _fact(prefix: str) -> str:
+    return "(" + ", ".join(prefix + column for column in FACT) + ")"
+
+
 def _split(duck: Any, now: datetime) -> int:
     """Candidates and rejections of the batch (DuckDB temp tables); returns the number of
     in-batch duplicates. The first row of an event_id in the batch is its candidate; a later
     row with the same content is a duplicate, with other content a conflict."""
     now_literal = _literal(now.isoformat(sep=" "))
-    fact = "(client_id, kpi_id, observed_at, value, source, segment)"
+    fact = _fact("checked.")
     duck.execute(
         f"""
         create or replace temp table okr_ingest_repeats as
@@ -378,14 +387,12 @@ def _split(duck: Any, now: datetime) -> int:
         """
     )
     duck.execute(
-        """
+        f"""
         create or replace temp table okr_ingest_rejections as
         select source_file, line_no, event_id, raw_text, reason
         from okr_ingest_checked where reason is not null
         union all
-        select c.source_file, c.line_no, c.event_id,
-            concat_ws(',', c.event_id, c.client_id, c.kpi_id, cast(c.observed_at as varchar),
-                cast(c.value as varchar), c.source, c.segment),
+        select c.source_file, c.line_no, c.event_id, {CONFLICT_TEXT},
             'event_id ' || c.event_id || ' appears earlier in this batch with different content'
         from okr_ingest_checked as c
         inner join okr_ingest_repeats as r on r.file_no = c.file_no and r.line_no = c.line_no
@@ -401,18 +408,12 @@ def _split(duck: Any, now: datetime) -> int:
 
 APPEND_SCRIPT = """
 create temp table okr_ingest_matches as
-select
-    c.event_id,
-    (o.client_id, o.kpi_id, o.observed_at, o.value, o.source, o.segment)
-        is not distinct from (c.client_id, c.kpi_id, c.observed_at, c.value, c.source, c.segment)
-        as is_same
+select c.event_id, {stored_fact} is not distinct from {batch_fact} as is_same
 from okr_ingest_candidates as c
 inner join okr_observations as o on o.event_id = c.event_id;
 
 insert into okr_ingest_rejections (source_file, line_no, event_id, raw_text, reason)
-select c.source_file, c.line_no, c.event_id,
-    concat_ws(',', c.event_id, c.client_id, c.kpi_id, cast(c.observed_at as varchar),
-        cast(c.value as varchar), c.source, c.segment),
+select c.source_file, c.line_no, c.event_id, {conflict_text},
     'event_id ' || c.event_id || ' is already stored with different content;'
     || ' a correction needs a new event_id (or none: one is derived from the content)'
 from okr_ingest_candidates as c
@@ -505,16 +506,21 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
 
 def _append(conn: sa.Connection, now: datetime, result: AppendResult) -> None:
     now_sql = f"cast({_literal(now.isoformat(sep=' '))} as timestamp)"
-    statements = APPEND_SCRIPT.format(now=now_sql).split(";\n")
+    script = APPEND_SCRIPT.format(
+        stored_fact=_fact("o."), batch_fact=_fact("c."), conflict_text=CONFLICT_TEXT, now=now_sql
+    )
+    statements = script.split(";\n")
     conn.exec_driver_sql(statements[0])  # the candidates already stored
     stored: int = conn.exec_driver_sql(
         "select count(*) from okr_ingest_matches where is_same"
     ).scalar_one()
-    before = conn.execute(sa.select(sa.func.count()).select_from(okr_observations)).scalar_one()
+    # the rows the insert below adds: counted in the batch, not in the (large) stored table
+    result.accepted = conn.exec_driver_sql(
+        "select count(*) from okr_ingest_candidates as c where not exists"
+        " (select 1 from okr_ingest_matches as m where m.event_id = c.event_id)"
+    ).scalar_one()
     for statement in statements[1:]:
         conn.exec_driver_sql(statement)
-    after = conn.execute(sa.select(sa.func.count()).select_from(okr_observations)).scalar_one()
-    result.accepted = after - before
     result.duplicates += stored
     result.rejected = conn.exec_driver_sql(
         "select count(*) from okr_ingest_rejections"

@@ -13,11 +13,8 @@ through the `okr_duckdb` dialect below, which buffers each result as soon as it 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -32,6 +29,7 @@ from sqlalchemy.dialects import postgresql, registry
 from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 
 from . import events
+from .child import run_child, serve
 from .events import utc_now
 from .ingest import duckdb_memory_limit
 from .store import Store, StoreError, okr_quality_results, translate
@@ -402,6 +400,10 @@ class Input:
     query: str | None = None  # a SELECT over the warehouse
 
     @property
+    def suite(self) -> str:
+        return f"{self.name}_suite"
+
+    @property
     def relation_sql(self) -> str:
         """What {batch} stands for, in a FROM clause."""
         return f"({self.query}) as batch_rows" if self.query else str(self.table)
@@ -479,7 +481,7 @@ class Gate:
             inputs, outcomes = self.inputs(engine, now)
             definitions = []
             for item in inputs:
-                suite = context.suites.add(gx.ExpectationSuite(name=f"{item.name}_suite"))
+                suite = context.suites.add(gx.ExpectationSuite(name=item.suite))
                 for check in item.checks:
                     check.expectation.meta = {"severity": check.severity}
                     suite.add_expectation(check.expectation)
@@ -513,7 +515,7 @@ class Gate:
                 )
             )
             result = checkpoint.run()
-            by_suite = {f"{item.name}_suite": item for item in inputs}
+            by_suite = {item.suite: item for item in inputs}
             for validation in result.run_results.values():
                 item = by_suite[validation.suite_name]
                 for found in validation.results:
@@ -578,18 +580,10 @@ def _exception_message(info: dict[str, Any]) -> str | None:
 def _record(engine: sa.Engine, report: GateReport) -> None:
     rows = [
         {
+            **asdict(o),
             "run_id": report.run_id,
             "run_at": report.run_at,
-            "suite": o.suite,
-            "table_name": o.table_name,
-            "expectation": o.expectation,
-            "column_name": o.column_name,
-            "severity": o.severity,
-            "success": o.success,
-            "element_count": o.element_count,
-            "unexpected_count": o.unexpected_count,
             "sample_ids": ", ".join(o.sample_ids) or None,
-            "details": o.details,
         }
         for o in report.outcomes
     ]
@@ -598,23 +592,13 @@ def _record(engine: sa.Engine, report: GateReport) -> None:
 
 
 def run_gate(url: str, docs: Path, relations: list[str]) -> GateReport:
-    """Run the gate in a child process and return its report.
-
-    GX keeps its data context, and with it a connection to the warehouse, for the life of the
-    process; DuckDB allows one writing process per file, so dbt could not run after it in the
-    same process. The child exits, and the file is free again.
-    """
+    """Run the gate in a child process (see child.py: GX keeps its connection to the
+    warehouse for the life of the process) and return its report."""
     with tempfile.TemporaryDirectory(prefix="okr-gate-") as folder:
-        out = Path(folder) / "report.json"
-        request = json.dumps({"url": url, "docs": str(docs), "relations": relations})
-        child = subprocess.run(
-            [sys.executable, "-m", "okr_plugin.quality", request, str(out)], check=False
-        )
-        if not out.exists():
-            raise StoreError(
-                f"the quality gate stopped unexpectedly (exit code {child.returncode})"
-            )
-        found = json.loads(out.read_text())
+        request = {"url": url, "docs": str(docs), "relations": relations}
+        found, code = run_child("okr_plugin.quality", request, Path(folder) / "report.json")
+    if found is None:
+        raise StoreError(f"the quality gate stopped unexpectedly (exit code {code})")
     if "error" in found:
         raise StoreError(found["error"])
     return GateReport(
@@ -625,23 +609,21 @@ def run_gate(url: str, docs: Path, relations: list[str]) -> GateReport:
     )
 
 
-def _child(request: dict[str, Any], out: Path) -> None:
+def _serve(request: dict[str, Any]) -> dict[str, Any]:
     try:
         with Store(request["url"]) as store:
             store.init()
             gate = Gate(request["url"], Path(request["docs"]), request["relations"])
             report = gate.run(store.engine, utc_now())
-        result: dict[str, Any] = {
-            "run_id": report.run_id,
-            "run_at": report.run_at.isoformat(),
-            "docs": str(report.docs),
-            "outcomes": [asdict(o) for o in report.outcomes],
-        }
     except StoreError as err:
-        result = {"error": str(err)}
-    out.write_text(json.dumps(result))
+        return {"error": str(err)}
+    return {
+        "run_id": report.run_id,
+        "run_at": report.run_at.isoformat(),
+        "docs": str(report.docs),
+        "outcomes": [asdict(o) for o in report.outcomes],
+    }
 
 
 if __name__ == "__main__":
-    # The child process of run_gate: python -m okr_plugin.quality REQUEST OUT
-    _child(json.loads(sys.argv[1]), Path(sys.argv[2]))
+    serve(_serve)  # the child process of run_gate

@@ -28,12 +28,6 @@ where {filters}
 order by client_id, objective_id, key_result_id
 """
 
-FLAGS_SQL = """
-select * from okr_scorecard
-where {filters} and (too_many_objectives or too_many_key_results or missing_owner or stale
-    or missed_commitment or not_ambitious)
-order by client_id, period_start, level, owner
-"""
 FLAGS = (
     "too_many_objectives",
     "too_many_key_results",
@@ -41,6 +35,11 @@ FLAGS = (
     "stale",
     "missed_commitment",
     "not_ambitious",
+)
+FLAGS_SQL = (
+    "select * from okr_scorecard where {filters} and ("
+    + " or ".join(FLAGS)
+    + ") order by client_id, period_start, level, owner"
 )
 
 COLUMNS = (

@@ -10,22 +10,11 @@ with events as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        *,
-        row_number() over (partition by client_id, entity_id order by {{ okr_latest_first() }}) as recency
-    from events
-
-),
-
-added as (
-
-    select
-        *,
-        row_number() over (partition by client_id, entity_id order by {{ okr_latest_first() }}) as added_recency
-    from events
-    where event_type = 'annotation_added'
+    -- the latest event of each annotation: it is in force when that is an annotation_added
+    -- (whose content then is the latest), and gone when it is an annotation_removed
+    {{ okr_latest_versions('events', 'entity_id') }}
 
 ),
 
@@ -52,12 +41,8 @@ final as (
         cast(added.occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         cast(added.recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
         {{ okr_as_of() }} as as_of_at
-    from added
-    inner join ranked
-        on added.client_id = ranked.client_id
-        and added.entity_id = ranked.entity_id
-        and ranked.recency = 1
-    where added.added_recency = 1 and ranked.event_type <> 'annotation_removed'
+    from latest as added
+    where added.event_type = 'annotation_added'
 
 )
 

@@ -1,8 +1,9 @@
 {#-
     Every goal event visible at `as_of`, flattened: what it is about, both clocks, the actor, and
     a one-line summary a person can read ("target of 'New trials' changed from 1,500 to 1,200:
-    trade show took priority"). Names are the ones in effect after the event for definition
-    events, else the entity's latest; "from" values come from the version before.
+    trade show took priority"). An entity is named by a key result's title in effect after the
+    event, else the title or name the event itself carries, else the entity's latest; "from"
+    values come from the version before.
 -#}
 with events as (
 
