@@ -19,12 +19,12 @@
     The latest version of each entity (per client and key) of a versions relation, by
     okr_latest_first: current state in event sourcing.
 -#}
-{% macro okr_latest_versions(relation, key) -%}
+{% macro okr_latest_versions(relation, key, by=[]) -%}
     select *
     from (
         select
             *,
-            row_number() over (partition by client_id, {{ key }} order by {{ okr_latest_first() }}) as recency
+            row_number() over (partition by {{ okr_by(by) }} client_id, {{ key }} order by {{ okr_latest_first() }}) as recency
         from {{ relation }}
     ) as ranked
     where recency = 1

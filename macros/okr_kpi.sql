@@ -28,10 +28,12 @@
 {#-
     Corrections: observations with the same client, KPI, observed_at, source and segment
     describe one fact; the one recorded last (then the higher sequence_no) wins.
-    relation: observations with the staging columns.
+    relation: observations with the staging columns (and the `by` columns: known_from gives the
+    winners among what was known on each day, see int_okr__kpi_daily_segments).
 -#}
-{% macro okr_current_observations(relation) -%}
+{% macro okr_current_observations(relation, by=[]) -%}
     select
+        {{ okr_by(by) }}
         event_id,
         client_id,
         kpi_id,
@@ -47,7 +49,7 @@
         select
             *,
             row_number() over (
-                partition by client_id, kpi_id, observed_at, source, segment
+                partition by {{ okr_by(by) }} client_id, kpi_id, observed_at, source, segment
                 order by recorded_at desc, sequence_no desc, event_id desc
             ) as correction_rank
         from {{ relation }}

@@ -17,6 +17,7 @@ from . import __version__
 from .build import DbtProject, work_dir
 from .events import InvalidEvent, parse_timestamp
 from .quality import GateReport, QualityGateFailed, run_gate
+from .report import write_report
 from .scorecard import render_scorecard
 from .store import (
     MAX_REASONS_SHOWN,
@@ -119,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     scorecard.add_argument("--client", help="only this client")
     scorecard.add_argument("--period", help="only this period, e.g. 2026-Q3")
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="write a client's period report (scorecard, burn-up charts, KPI trends) as HTML",
+    )
+    report.add_argument("--client", required=True, help="the client")
+    report.add_argument("--period", required=True, help="the period, e.g. 2026-Q3")
+    report.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
     commands.add_parser(
         "demo", parents=[common], help="load, build and show the worked example of the article"
     )
@@ -152,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "scorecard":
             with Store(url) as store:
                 print(render_scorecard(store, client=args.client, period=args.period))
+            return EXIT_OK
+        if args.command == "report":
+            with Store(url) as store:
+                print(write_report(store, args.client, args.period, args.out))
             return EXIT_OK
         return _demo(url)
     except QualityGateFailed as err:

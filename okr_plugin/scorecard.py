@@ -22,7 +22,7 @@ order by client_id, path, objective_id
 KEY_RESULTS_SQL = """
 select
     client_id, objective_id, key_result_id, title, owner, scoring, unit, current_value,
-    target_value, score, grade, health, value_source
+    target_value, score, grade, health, value_source, window_start, due_date
 from okr_key_results
 where {filters}
 order by client_id, objective_id, key_result_id
@@ -56,13 +56,21 @@ COLUMNS = (
 TITLE_WIDTH = 60
 
 
-def _number(value: float | None) -> str:
+def format_number(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
-def _score(value: float | None) -> str:
+def format_now_target(kr: Any) -> str:
+    """ "24,750 / 55,000 visits" for a key result on the spectrum; done or not yet for binary."""
+    if kr.scoring != "spectrum":
+        return f"{'done' if kr.score == 1 else 'not yet'} (binary)"
+    unit = f" {kr.unit}" if kr.unit else ""
+    return f"{format_number(kr.current_value)} / {format_number(kr.target_value)}{unit}"
+
+
+def format_score(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
@@ -108,20 +116,15 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
                 obj.level if obj.kind == "aspirational" else f"{obj.level}, {obj.kind}",
                 obj.period or "-",
                 obj.owner or "-",
-                f"expected {_score(obj.expected_progress)}",
+                f"expected {format_score(obj.expected_progress)}",
                 "",
-                _score(obj.score),
+                format_score(obj.score),
                 obj.grade or "-",
                 obj.health or "-",
             )
         )
         for kr in by_objective.get((obj.client_id, obj.objective_id), []):
-            unit = f" {kr.unit}" if kr.unit else ""
-            now_target = (
-                f"{_number(kr.current_value)} / {_number(kr.target_value)}{unit}"
-                if kr.scoring == "spectrum"
-                else f"{'done' if kr.score == 1 else 'not yet'} (binary)"
-            )
+            now_target = format_now_target(kr)
             rows.append(
                 (
                     _shorten(f"{indent}  - {kr.title}", TITLE_WIDTH),
@@ -130,7 +133,7 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
                     kr.owner or "MISSING",
                     now_target,
                     kr.value_source.replace("_", " "),
-                    _score(kr.score),
+                    format_score(kr.score),
                     kr.grade or "-",
                     kr.health or "-",
                 )

@@ -158,10 +158,30 @@ def module_workspace(
     return new_workspace(request.param, tmp_path_factory.mktemp("okr"), request)
 
 
-def snapshot(ws: Workspace) -> dict[str, list[tuple[str, ...]]]:
-    """The contents of the marts, row by row (as text, sorted): to compare two builds."""
-    tables = ["okr_objectives", "okr_key_results", "okr_alignment", "okr_kpis", "okr_kpi_rollups"]
+# Columns that record the order in which the store received the events, not what they say.
+LOAD_ORDER = {"sequence_no", "built_through_event_no", "built_through_observation_no"}
+
+
+def snapshot(ws: Workspace, ignore: set[str] = LOAD_ORDER) -> dict[str, list[tuple[str, ...]]]:
+    """The contents of every mart, row by row (as text, sorted, without the columns in
+    `ignore`): to compare two builds."""
+    tables = [
+        "okr_objectives",
+        "okr_key_results",
+        "okr_alignment",
+        "okr_kpis",
+        "okr_kpi_rollups",
+        "okr_scorecard",
+        "okr_annotations",
+        "okr_event_log",
+        "okr_key_result_daily",
+        "okr_objective_daily",
+        "okr_annotation_days",
+    ]
     return {
-        table: sorted(tuple(map(str, row.values())) for row in ws.rows(f"select * from {table}"))
+        table: sorted(
+            tuple(str(value) for column, value in row.items() if column not in ignore)
+            for row in ws.rows(f"select * from {table}")
+        )
         for table in tables
     }

@@ -12,7 +12,7 @@ from okr_plugin.build import work_dir
 from conftest import Workspace
 
 TABLES = {
-    "int_okr__kpi_daily_segments": "client_id, kpi_id, segment_key, date_day",
+    "int_okr__kpi_daily_segments": "client_id, kpi_id, segment_key, date_day, known_from",
     "okr_kpi_rollups": "client_id, kpi_id, grain, period_start, segment",
     "okr_kpis": "client_id, kpi_id",
     "okr_key_results": "client_id, key_result_id",

@@ -4,6 +4,12 @@
     the latest observation of the day (greatest observed_at, then recorded_at, then
     sequence_no) with what orders it.
 
+    Each day's aggregates as known from one day (known_from) until the next change (known_to,
+    null for what is known now): an observation is known from the end of the later of the day it
+    was observed and the day it was recorded, and a correction replaces what it corrects from
+    its own day on. Current state reads the rows with known_to null; the daily marts read each
+    day's aggregates as known at the end of that day. Almost every day has one row.
+
     The observation-heavy step, so it is incremental when built without `as_of`: a run
     recomputes, from all their observations, only the days (per client, KPI and segment) that
     received observations since the last run: appended after the highest sequence_no already
@@ -16,7 +22,7 @@
 -- depends_on: {{ ref('stg_okr__observations') }}
 {{ config(
     materialized='incremental' if var('as_of') is none else 'table',
-    unique_key=['client_id', 'kpi_id', 'segment_key', 'date_day'],
+    unique_key=['client_id', 'kpi_id', 'segment_key', 'date_day', 'known_from'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
 ) }}
@@ -47,7 +53,7 @@ touched as (
 
 ),
 
-touched_observations as (
+versions as (
 
     select observations.*
     from {{ ref('stg_okr__observations') }} as observations
@@ -59,28 +65,59 @@ touched_observations as (
 
 ),
 
-current_observations as (
-
-    {{ okr_current_observations('touched_observations') }}
-
-),
-
 {% else %}
 
-current_observations as (
+versions as (
 
-    select * from {{ ref('int_okr__observations_current') }}
+    select * from {{ ref('stg_okr__observations') }}
 
 ),
 
 {% endif %}
+
+known_versions as (
+
+    select
+        *,
+        {{ okr_segment_key('segment') }} as segment_key,
+        greatest(observed_date, cast(recorded_at as date)) as known_day
+    from versions
+
+),
+
+changes as (
+
+    select distinct client_id, kpi_id, segment_key, observed_date, known_day as known_from
+    from known_versions
+
+),
+
+-- every version known by each day on which the day's aggregates changed
+known as (
+
+    select changes.known_from, known_versions.*
+    from changes
+    inner join known_versions
+        on changes.client_id = known_versions.client_id
+        and changes.kpi_id = known_versions.kpi_id
+        and changes.segment_key = known_versions.segment_key
+        and changes.observed_date = known_versions.observed_date
+        and known_versions.known_day <= changes.known_from
+
+),
+
+current_observations as (
+
+    {{ okr_current_observations('known', ['known_from']) }}
+
+),
 
 observations as (
 
     select
         *,
         row_number() over (
-            partition by client_id, kpi_id, segment, observed_date
+            partition by known_from, client_id, kpi_id, segment, observed_date
             order by {{ okr_latest_observation_first() }}
         ) as recency
     from current_observations
@@ -95,6 +132,10 @@ final as (
         segment,
         {{ okr_segment_key('segment') }} as segment_key,
         observed_date as date_day,
+        known_from,
+        lead(known_from) over (
+            partition by client_id, kpi_id, segment, observed_date order by known_from
+        ) as known_to,
         sum(value) as total,
         count(*) as observation_count,
         min(value) as minimum,
@@ -107,7 +148,7 @@ final as (
         max(recorded_at) as max_recorded_at,
         max(sequence_no) as max_sequence_no
     from observations
-    group by client_id, kpi_id, segment, observed_date
+    group by client_id, kpi_id, segment, observed_date, known_from
 
 )
 

@@ -8,6 +8,7 @@
 with daily as (
 
     select * from {{ ref('int_okr__kpi_daily_segments') }}
+    where known_to is null
 
 ),
 

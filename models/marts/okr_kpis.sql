@@ -16,6 +16,7 @@ observed as (
         max(last_observed_at) as latest_observed_at,
         sum(observation_count) as observation_count
     from {{ ref('int_okr__kpi_daily_segments') }}
+    where known_to is null
     group by client_id, kpi_id
 
 ),

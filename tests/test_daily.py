@@ -1,0 +1,240 @@
+"""The daily marts: one row per key result (objective) per day, equal to an `as_of` build for
+that day on both clocks, built incrementally; and the annotations bridge. Every expected number
+is worked out by hand in the comments (2026-Q3 has 92 days).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import Workspace, by_id, event
+
+Q3 = "2026-07-01T09:00:00Z"
+FIGURES = [
+    "target_value",
+    "start_value",
+    "current_value",
+    "progress",
+    "score",
+    "computed_score",
+    "grade",
+    "expected_progress",
+    "health",
+    "confidence",
+    "value_source",
+    "value_event_id",
+]
+OBJECTIVE_FIGURES = ["score", "grade", "expected_progress", "health", "key_result_count"]
+
+
+def goals() -> list[dict[str, Any]]:
+    return [
+        event(
+            "o1",
+            "objective_created",
+            "o1",
+            Q3,
+            {"title": "Grow", "level": "team", "period": "2026-Q3", "owner": "anna"},
+        ),
+        event("k", "kpi_defined", "visits", Q3, {"name": "Visits", "aggregation": "sum"}),
+        event(
+            "kr1",
+            "key_result_created",
+            "kr1",
+            Q3,
+            {"objective_id": "o1", "title": "Trials", "target_value": 1000},
+        ),
+        event(
+            "kr2",
+            "key_result_created",
+            "kr2",
+            Q3,
+            {"objective_id": "o1", "title": "Visits", "target_value": 1000, "kpi_id": "visits"},
+        ),
+        event("c1", "key_result_checked_in", "kr1", "2026-07-10T12:00:00Z", {"value": 300}),
+        # measured on the 12th, recorded on the 20th: invisible until then
+        event(
+            "c2",
+            "key_result_checked_in",
+            "kr1",
+            "2026-07-12T12:00:00Z",
+            {"value": 500},
+            recorded_at="2026-07-20T08:00:00Z",
+        ),
+        # decided on the 14th, recorded on the 18th
+        event(
+            "t1",
+            "key_result_target_changed",
+            "kr1",
+            "2026-07-14T12:00:00Z",
+            {"target_value": 800},
+            recorded_at="2026-07-18T08:00:00Z",
+        ),
+        event(
+            "a1",
+            "annotation_added",
+            "an-ga4",
+            Q3,
+            {
+                "text": "GA4 migration",
+                "category": "tracking",
+                "starts_on": "2026-07-05",
+                "ends_on": "2026-07-07",
+                "kpi_id": "visits",
+            },
+        ),
+        event(
+            "a2",
+            "annotation_added",
+            "an-heat",
+            Q3,
+            {"text": "Heatwave", "category": "external", "starts_on": "2026-07-13"},
+        ),
+        event("a3", "annotation_added", "an-gone", Q3, {"text": "typo", "starts_on": "2026-07-13"}),
+        event("a4", "annotation_removed", "an-gone", "2026-07-02T09:00:00Z"),
+    ]
+
+
+OBSERVATIONS = (
+    "event_id,client_id,kpi_id,observed_at,value,recorded_at\n"
+    "v1,acme,visits,2026-07-05T10:00:00Z,100,2026-07-05T11:00:00Z\n"
+    "v2,acme,visits,2026-07-06T10:00:00Z,200,2026-07-06T11:00:00Z\n"
+    "v3,acme,visits,2026-07-13T10:00:00Z,300,2026-07-13T11:00:00Z\n"
+    # the 13th corrected on the 16th
+    "v3-fixed,acme,visits,2026-07-13T10:00:00Z,150,2026-07-16T09:00:00Z\n"
+)
+
+
+def daily(ws: Workspace) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = ws.rows("select * from okr_key_result_daily")
+    return {(row["key_result_id"], str(row["date_day"])): row for row in rows}
+
+
+def objective_daily(ws: Workspace) -> dict[str, dict[str, Any]]:
+    rows = ws.rows("select * from okr_objective_daily where objective_id = 'o1'")
+    return {str(row["date_day"]): row for row in rows}
+
+
+@pytest.fixture(scope="module")
+def built(module_workspace: Workspace) -> Workspace:
+    ws = module_workspace
+    assert ws.append(goals()).code == 0
+    (ws.folder / "visits.csv").write_text(OBSERVATIONS)
+    assert ws.okr("ingest", str(ws.folder / "visits.csv")).code == 0
+    run = ws.okr("build")  # as of now (2026-11-28 or later): the whole quarter
+    assert run.code == 0, run.err
+    return ws
+
+
+def test_daily_series_worked_by_hand(built: Workspace) -> None:
+    rows = daily(built)
+    # one row per key result per day of the quarter: 2 x 92
+    assert len(rows) == 2 * 92
+
+    def kr(key: str, day: str) -> tuple[Any, ...]:
+        row = rows[(key, day)]
+        return (row["target_value"], row["current_value"], row["score"], row["value_source"])
+
+    # kr1, check-ins, start 0
+    assert kr("kr1", "2026-07-09") == (1000, 0, 0, "start_value")  # nothing checked in yet
+    assert kr("kr1", "2026-07-10") == (1000, 300, pytest.approx(0.3), "check_in")  # 300 / 1000
+    # the 12th's check-in and the 14th's new target were not recorded by the 15th
+    assert kr("kr1", "2026-07-15") == (1000, 300, pytest.approx(0.3), "check_in")
+    assert kr("kr1", "2026-07-18") == (800, 300, pytest.approx(0.375), "check_in")  # 300 / 800
+    assert kr("kr1", "2026-07-20") == (800, 500, pytest.approx(0.625), "check_in")  # 500 / 800
+    # kr2, the KPI's sum since 1 July
+    assert kr("kr2", "2026-07-04") == (1000, 0, 0, "start_value")
+    assert kr("kr2", "2026-07-06") == (1000, 300, pytest.approx(0.3), "kpi")  # 100 + 200
+    assert kr("kr2", "2026-07-15") == (1000, 600, pytest.approx(0.6), "kpi")  # + 300
+    assert kr("kr2", "2026-07-16") == (1000, 450, pytest.approx(0.45), "kpi")  # 300 -> 150
+    # expected progress on 20 July: 20 / 92; health: 0.625 >= 20/92 - 0.1 -> on_track
+    assert rows[("kr1", "2026-07-20")]["expected_progress"] == pytest.approx(20 / 92)
+    assert rows[("kr1", "2026-07-20")]["health"] == "on_track"
+    # on 30 September, the last day, the whole window has elapsed: 1.0; 0.625 < 1 - 0.25
+    assert rows[("kr1", "2026-09-30")]["expected_progress"] == pytest.approx(1.0)
+    assert rows[("kr1", "2026-09-30")]["health"] == "off_track"
+
+    objective = objective_daily(built)
+    assert len(objective) == 92
+    assert objective["2026-07-15"]["score"] == pytest.approx((0.3 + 0.6) / 2)  # 0.45
+    assert objective["2026-07-16"]["score"] == pytest.approx((0.3 + 0.45) / 2)  # 0.375
+    assert objective["2026-07-18"]["score"] == pytest.approx((0.375 + 0.45) / 2)  # 0.4125
+    assert objective["2026-07-20"]["score"] == pytest.approx((0.625 + 0.45) / 2)  # 0.5375
+    assert objective["2026-07-20"]["grade"] == "yellow"  # 0.4 <= 0.5375 < 0.7
+
+
+def test_annotations_bridge_the_daily_marts(built: Workspace) -> None:
+    rows = built.rows(
+        "select annotation_id, subject_type, coalesce(key_result_id, objective_id) as subject,"
+        " cast(date_day as varchar) as day from okr_annotation_days"
+    )
+    found = sorted((r["annotation_id"], r["subject"], r["day"]) for r in rows)
+    # GA4 migration, about the visits KPI, 5-7 July: kr2 (fed by it) and its objective o1;
+    # the heatwave, about the whole client, on the 13th: kr1, kr2 and o1; the removed one: none.
+    ga4 = [("an-ga4", s, f"2026-07-0{d}") for s in ("kr2", "o1") for d in (5, 6, 7)]
+    heat = [("an-heat", s, "2026-07-13") for s in ("kr1", "kr2", "o1")]
+    assert found == sorted(ga4 + heat)
+    # the join a chart makes: the dip of 6 July beside its explanation
+    joined = built.rows(
+        "select d.current_value, a.annotation_text from okr_key_result_daily d"
+        " join okr_annotation_days a on a.client_id = d.client_id"
+        " and a.key_result_id = d.key_result_id and a.date_day = d.date_day"
+        " where d.key_result_id = 'kr2' and d.date_day = date '2026-07-06'"
+    )
+    assert joined == [{"current_value": 300.0, "annotation_text": "GA4 migration"}]
+
+
+def test_each_day_equals_an_as_of_build_for_that_day(built: Workspace) -> None:
+    ws = built
+    key_results = daily(ws)
+    objectives = objective_daily(ws)
+    # the days around every late record: before and after each becomes known, and the last day
+    for day in ["2026-07-15", "2026-07-16", "2026-07-20", "2026-09-30"]:
+        run = ws.okr("build", "--as-of", day)
+        assert run.code == 0, run.err
+        for row in ws.rows("select * from okr_key_results"):
+            expected = {f: row[f] for f in FIGURES}
+            assert {f: key_results[(row["key_result_id"], day)][f] for f in FIGURES} == expected, (
+                day
+            )
+        current = by_id(ws.rows("select * from okr_objectives"), "objective_id")["o1"]
+        assert {f: objectives[day][f] for f in OBJECTIVE_FIGURES} == {
+            f: current[f] for f in OBJECTIVE_FIGURES
+        }, day
+
+
+def test_incremental_build_adds_only_what_changed(built: Workspace) -> None:
+    ws = built
+    assert ws.okr("build").code == 0  # back to now, from whatever the last build left
+    # a check-in measured on the 17th, recorded on the 19th, appended today
+    late = event(
+        "c3",
+        "key_result_checked_in",
+        "kr1",
+        "2026-07-17T12:00:00Z",
+        {"value": 400},
+        recorded_at="2026-07-19T08:00:00Z",
+    )
+    assert ws.append([late], name="late.jsonl").code == 0
+    assert ws.okr("build").code == 0
+    # only the days from the 19th, when it became known, were computed again
+    first = ws.rows("select min(date_day) as first_day from int_okr__daily_slices")
+    assert str(first[0]["first_day"]) == "2026-07-19"
+    incremental = daily(ws)
+    # 19 July: c3 (the 17th) is the latest: 400 / 800 = 0.5; on the 20th c2 arrives but was
+    # measured on the 12th, before c3: still 400. The 18th is untouched: 300 / 800.
+    assert incremental[("kr1", "2026-07-19")]["current_value"] == 400
+    assert incremental[("kr1", "2026-07-20")]["score"] == pytest.approx(0.5)
+    assert incremental[("kr1", "2026-07-18")]["score"] == pytest.approx(0.375)
+
+    assert ws.okr("build", "--full-refresh").code == 0
+    assert (
+        ws.rows("select min(date_day) as d from int_okr__daily_slices")[0]["d"]
+        < first[0]["first_day"]
+    )
+    full = daily(ws)
+    assert full.keys() == incremental.keys()
+    for key, row in full.items():
+        assert {f: incremental[key][f] for f in FIGURES} == {f: row[f] for f in FIGURES}, key
