@@ -9,8 +9,10 @@
     relation: a CTE or relation with client_id, entity_id, event_id, event_type, occurred_at,
     recorded_at, sequence_no and the fields.
     by: extra partition columns, such as ['date_day'] for one replay per day (okr_by).
+    ended_by: the event type that ends the entity (removed, archived, retired): each version
+    says whether one came by then (is_ended).
 -#}
-{% macro okr_carry_forward(relation, fields, by=[]) -%}
+{% macro okr_carry_forward(relation, fields, by=[], ended_by=none) -%}
     select
         {{ okr_by(by) }}
         client_id,
@@ -23,6 +25,13 @@
         row_number() over (partition by {{ okr_by(by) }} client_id, entity_id order by {{ okr_replay_order() }}) as version_no,
         occurred_at as valid_from,
         lead(occurred_at) over (partition by {{ okr_by(by) }} client_id, entity_id order by {{ okr_replay_order() }}) as valid_to,
+        {%- if ended_by %}
+        max(case when event_type = '{{ ended_by }}' then 1 else 0 end) over (
+            partition by {{ okr_by(by) }} client_id, entity_id
+            order by {{ okr_replay_order() }}
+            rows between unbounded preceding and current row
+        ) = 1 as is_ended,
+        {%- endif %}
         {%- for field in fields %}
         max({{ field }}) over (partition by {{ okr_by(by) }} client_id, entity_id, {{ field }}__group) as {{ field }}{{ ',' if not loop.last }}
         {%- endfor %}

@@ -14,12 +14,3 @@
             ~ " (select min(date_day) from {{ ref('int_okr__daily_slices') }}){% endif %}",
     ) }}
 {%- endmacro %}
-
-{#- What a daily mart's rows were built from: the highest sequence numbers of the goal events and
-    observations, and the latest recorded_at of the observations, visible to the build. The next
-    incremental build recomputes from the day anything appended after them became known. -#}
-{% macro okr_daily_lineage_columns() -%}
-    cast((select max(sequence_no) from {{ ref('stg_okr__events') }}) as {{ dbt.type_bigint() }}) as built_through_event_no,
-    cast((select max(sequence_no) from {{ ref('stg_okr__observations') }}) as {{ dbt.type_bigint() }}) as built_through_observation_no,
-    cast((select max(recorded_at) from {{ ref('stg_okr__observations') }}) as {{ dbt.type_timestamp() }}) as built_through_recorded_at
-{%- endmacro %}

@@ -13,8 +13,7 @@
 
         select
             *,
-            case when start_value is not null then event_id end as start_value_event_id,
-            case when event_type = 'key_result_removed' then 1 end as removed_flag
+            case when start_value is not null then event_id end as start_value_event_id
         from {{ events }}
         where event_type in (
             'key_result_created', 'key_result_updated', 'key_result_target_changed', 'key_result_removed'
@@ -26,8 +25,8 @@
 
         {{ okr_carry_forward('events', [
             'objective_id', 'title', 'scoring', 'start_value', 'start_value_event_id', 'target_value',
-            'direction', 'unit', 'weight', 'owner', 'due_date', 'kpi_id', 'kpi_window', 'description',
-            'removed_flag'], by) }}
+            'direction', 'unit', 'weight', 'owner', 'due_date', 'kpi_id', 'kpi_window', 'description'],
+            by, ended_by='key_result_removed') }}
 
     )
 
@@ -47,7 +46,7 @@
         kpi_id,
         case when kpi_id is not null then coalesce(kpi_window, 'period_to_date') end as kpi_window,
         description,
-        coalesce(removed_flag, 0) = 1 as is_removed
+        is_ended as is_removed
     from versions
 {%- endmacro %}
 
@@ -55,10 +54,7 @@
 {% macro okr_objective_versions(events, by=[]) -%}
     with events as (
 
-        select
-            *,
-            case when event_type = 'objective_archived' then 1 end as archived_flag
-        from {{ events }}
+        select * from {{ events }}
         where entity_type = 'objective'
 
     ),
@@ -67,7 +63,7 @@
 
         {{ okr_carry_forward('events', [
             'title', 'level', 'period', 'period_start', 'period_end', 'owner', 'team',
-            'parent_objective_id', 'kind', 'weight', 'description', 'archived_flag'], by) }}
+            'parent_objective_id', 'kind', 'weight', 'description'], by, ended_by='objective_archived') }}
 
     )
 
@@ -84,7 +80,7 @@
         coalesce(kind, 'aspirational') as kind,
         coalesce(weight, 1.0) as weight,
         description,
-        coalesce(archived_flag, 0) = 1 as is_archived
+        is_ended as is_archived
     from versions
 {%- endmacro %}
 
@@ -92,10 +88,7 @@
 {% macro okr_kpi_versions(events, by=[]) -%}
     with events as (
 
-        select
-            *,
-            case when event_type = 'kpi_retired' then 1 end as retired_flag
-        from {{ events }}
+        select * from {{ events }}
         where entity_type = 'kpi'
 
     ),
@@ -104,7 +97,7 @@
 
         {{ okr_carry_forward('events', [
             'name', 'aggregation', 'unit', 'direction', 'target_value', 'target_grain', 'owner',
-            'description', 'retired_flag'], by) }}
+            'description'], by, ended_by='kpi_retired') }}
 
     )
 
@@ -118,7 +111,7 @@
         target_grain,
         owner,
         description,
-        coalesce(retired_flag, 0) = 1 as is_retired
+        is_ended as is_retired
     from versions
 {%- endmacro %}
 

@@ -39,6 +39,9 @@ DAILY_SQL = """
 select key_result_id, date_day, progress, expected_progress
 from okr_key_result_daily
 where client_id = :client and date_day between :first and :last
+    and objective_id in (
+        select objective_id from okr_objectives where client_id = :client and period = :period
+    )
 order by key_result_id, date_day
 """
 ANNOTATION_DAYS_SQL = """
@@ -95,48 +98,53 @@ def write_report(store: Store, client: str, period: str, out: str) -> str:
 def render_report(store: Store, client: str, period: str) -> tuple[str, int]:
     """The HTML page and the number of charts in it."""
     params: dict[str, Any] = {"client": client, "period": period}
-    try:
-        bounds = store.query(PERIOD_SQL, **params)[0]
-        if bounds.period_start is None:
-            known = [row.period for row in store.query(PERIODS_SQL, **params)]
-            raise ReportError(
-                f"client {client} has no objectives in period {period}"
-                + (f" (its periods: {', '.join(known)})" if known else "")
-            )
-        first, last = bounds.period_start, bounds.period_end
-        params.update(first=first, last=last)
-        filters = "client_id = :client and period = :period"
-        objectives = store.query(OBJECTIVES_SQL.format(filters=filters), **params)
-        key_results = store.query(KEY_RESULTS_SQL.format(filters="client_id = :client"), **params)
-        scorecard = store.query(SCORECARD_SQL, **params)
-        daily = store.query(DAILY_SQL, **params)
-        shaded = store.query(ANNOTATION_DAYS_SQL, **params)
-        kpis = store.query(KPIS_SQL, **params)
-        rollups = store.query(ROLLUPS_SQL, grain=_trend_grain(first, last), **params)
-        annotations = store.query(ANNOTATIONS_SQL, **params)
-    except ReportError:
-        raise
-    except StoreError as err:
-        if any(table in str(err) for table in MARTS):
-            raise ReportError("there is nothing to report yet: run `okr build` first") from None
-        raise
-
-    as_of = objectives[0].as_of_at.strftime("%Y-%m-%d %H:%M UTC")
+    bounds = _query(store, PERIOD_SQL, **params)[0]
+    if bounds.period_start is None:
+        known = [row.period for row in _query(store, PERIODS_SQL, **params)]
+        raise ReportError(
+            f"client {client} has no objectives in period {period}"
+            + (f" (its periods: {', '.join(known)})" if known else "")
+        )
+    first, last = bounds.period_start, bounds.period_end
     grain = _trend_grain(first, last)
+    params.update(first=first, last=last)
+    filters = "client_id = :client and period = :period"
+    objectives = _query(store, OBJECTIVES_SQL.format(filters=filters), **params)
+    key_results = _query(store, KEY_RESULTS_SQL.format(filters="client_id = :client"), **params)
+    burn_ups, burn_up_charts = _burn_up_section(
+        objectives,
+        key_results,
+        _query(store, DAILY_SQL, **params),
+        _query(store, ANNOTATION_DAYS_SQL, **params),
+    )
+    trends, trend_charts = _trend_section(
+        _query(store, KPIS_SQL, **params), _query(store, ROLLUPS_SQL, grain=grain, **params), grain
+    )
+    as_of = objectives[0].as_of_at.strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         f"<h1>{escape(client)}: OKR report {escape(period)}</h1>",
         f'<p class="meta">Period {first} to {last}, as of {as_of}.</p>',
-        _scorecard_section(scorecard, objectives),
+        _scorecard_section(_query(store, SCORECARD_SQL, **params), objectives),
+        burn_ups,
+        trends,
+        _annotation_section(_query(store, ANNOTATIONS_SQL, **params)),
     ]
-    burn_ups = _burn_up_section(objectives, key_results, daily, shaded)
-    trends = _trend_section(kpis, rollups, grain)
-    sections += [burn_ups[0], trends[0], _annotation_section(annotations)]
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(client)} OKR report {escape(period)}</title>\n"
         f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(sections) + "\n</body>\n</html>\n"
     )
-    return page, burn_ups[1] + trends[1]
+    return page, burn_up_charts + trend_charts
+
+
+def _query(store: Store, sql: str, **params: Any) -> list[Any]:
+    """store.query, saying what to do when the marts are not built yet."""
+    try:
+        return store.query(sql, **params)
+    except StoreError as err:
+        if any(table in str(err) for table in MARTS):
+            raise ReportError("there is nothing to report yet: run `okr build` first") from None
+        raise
 
 
 def _trend_grain(first: date, last: date) -> str:
@@ -307,9 +315,11 @@ def _burn_up_chart(days: list[Any], spans: list[Any], window: tuple[date, date])
     axes.set_ylim(bottom=0)
     axes.set_ylabel("% of the way to target")
     axes.legend(loc="lower right", fontsize=8, frameon=False)
-    locator = dates_module().AutoDateLocator()
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator()  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(dates_module().ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     return _embed(figure)
 
 
@@ -326,29 +336,21 @@ def _trend_chart(rows: list[Any], grain: str) -> str:
 
 
 def _figure() -> tuple[Any, Any]:
-    import matplotlib
+    """A figure of its own (no pyplot state); matplotlib is imported only for a report."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "okr_plugin"  # the same data draws the same file
-    from matplotlib import pyplot
-
-    figure, axes = pyplot.subplots(figsize=(7, 2.6), layout="constrained")
+    figure = Figure(figsize=(7, 2.6), layout="constrained")
+    axes = figure.subplots()
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=8)
     return figure, axes
 
 
-def dates_module() -> Any:
-    from matplotlib import dates
-
-    return dates
-
-
 def _embed(figure: Any) -> str:
-    from matplotlib import pyplot
+    from matplotlib import rc_context
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None})
-    pyplot.close(figure)
+    with rc_context({"svg.hashsalt": "okr_plugin"}):  # the same data draws the same file
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="chart" alt="chart" src="data:image/svg+xml;base64,{data}">'

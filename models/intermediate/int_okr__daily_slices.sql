@@ -9,8 +9,6 @@
     (occurred or observed, and recorded, by its end) if that is earlier. The marts delete their
     rows from the first day listed here and insert the days listed here.
 -#}
--- depends_on: {{ ref('stg_okr__events') }}
--- depends_on: {{ ref('stg_okr__observations') }}
 {%- set marts = [] -%}
 {%- if execute and var('as_of') is none and not flags.FULL_REFRESH -%}
     {%- for node in graph.nodes.values() -%}
@@ -114,16 +112,37 @@ days as (
 
 ),
 
+-- what this build reads, kept in the marts' rows for the next build to compare with
+watermarks as (
+
+    select
+        events.event_no as built_through_event_no,
+        observations.observation_no as built_through_observation_no,
+        observations.recorded_at as built_through_recorded_at
+    from (
+        select max(sequence_no) as event_no from {{ ref('stg_okr__events') }}
+    ) as events
+    cross join (
+        select max(sequence_no) as observation_no, max(recorded_at) as recorded_at
+        from {{ ref('stg_okr__observations') }}
+    ) as observations
+
+),
+
 final as (
 
     select
-        date_day,
+        days.date_day,
         -- the moment each day is described at: its end, or `as_of` on its own day
         case
-            when date_day = {{ okr_as_of_date() }} then {{ okr_as_of() }}
-            else cast({{ dbt.dateadd('day', 1, 'date_day') }} as {{ dbt.type_timestamp() }}) - interval '1 microsecond'
-        end as known_at
+            when days.date_day = {{ okr_as_of_date() }} then {{ okr_as_of() }}
+            else cast({{ dbt.dateadd('day', 1, 'days.date_day') }} as {{ dbt.type_timestamp() }}) - interval '1 microsecond'
+        end as known_at,
+        watermarks.built_through_event_no,
+        watermarks.built_through_observation_no,
+        watermarks.built_through_recorded_at
     from days
+    cross join watermarks
 
 )
 

@@ -45,7 +45,9 @@ final as (
         cast(scores.value_source as varchar) as value_source,
         cast(scores.value_event_id as varchar) as value_event_id,
         cast(slices.known_at as {{ dbt.type_timestamp() }}) as known_at,
-        {{ okr_daily_lineage_columns() }}
+        cast(slices.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
+        cast(slices.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
+        cast(slices.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
     from scores
     inner join slices
         on scores.date_day = slices.date_day

@@ -41,7 +41,9 @@ final as (
         cast(assessed.health as varchar) as health,
         cast(assessed.key_result_count as {{ dbt.type_int() }}) as key_result_count,
         cast(slices.known_at as {{ dbt.type_timestamp() }}) as known_at,
-        {{ okr_daily_lineage_columns() }}
+        cast(slices.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
+        cast(slices.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
+        cast(slices.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
     from assessed
     inner join slices
         on assessed.date_day = slices.date_day
