@@ -59,3 +59,13 @@
         else rtrim(to_char({{ value }}, 'FM999,999,999,999,990.999999'), '0')
     end
 {%- endmacro %}
+
+{#-
+    A sum that does not depend on the order of its rows: a sum of floats does (0.1 + 0.2 + 0.3
+    is not 0.1 + (0.2 + 0.3)), and engines add rows in whatever order their joins produce, so
+    a rebuild could differ in the last digit. Each term is rounded once to 18 decimals, summed
+    exactly, and read back as a float. For bounded values (scores, shares, weights).
+-#}
+{% macro okr_exact_sum(expression) -%}
+    cast(sum(cast({{ expression }} as decimal(38, 18))) as {{ okr_type_double() }})
+{%- endmacro %}

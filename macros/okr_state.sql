@@ -566,7 +566,7 @@
 
     total_weights as (
 
-        select {{ okr_by(by) }} client_id, parent_id, sum(weight) as total_weight
+        select {{ okr_by(by) }} client_id, parent_id, {{ okr_exact_sum('weight') }} as total_weight
         from scored_children
         group by {{ okr_by(by) }} client_id, parent_id
 
@@ -610,7 +610,7 @@
             {{ okr_by(by, 'shares.') }}
             shares.client_id,
             shares.ancestor_id as objective_id,
-            sum(shares.share * key_results.weight * key_results.score / total_weights.total_weight) as score
+            {{ okr_exact_sum('shares.share * key_results.weight * key_results.score / total_weights.total_weight') }} as score
         from shares
         inner join key_results
             on shares.client_id = key_results.client_id
