@@ -15,7 +15,9 @@ import yaml
 
 from . import __version__
 from .build import DbtProject, work_dir
+from .dashboards import write_superset_bundle
 from .events import InvalidEvent, parse_timestamp
+from .publish import POSTGRES_NOTE, publish
 from .quality import GateReport, QualityGateFailed, run_gate
 from .report import write_report
 from .scorecard import render_scorecard
@@ -26,6 +28,7 @@ from .store import (
     Store,
     StoreError,
     display,
+    is_duckdb,
     read_lines,
     resolve_warehouse,
 )
@@ -115,6 +118,31 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
+    build.add_argument(
+        "--publish", action="store_true", help="then publish the marts for BI tools (okr publish)"
+    )
+    build.add_argument("--to", metavar="PATH", help="with --publish: where (see okr publish)")
+    publish = commands.add_parser(
+        "publish",
+        parents=[common],
+        help="write a read-only snapshot of the marts for BI tools and swap it into place",
+    )
+    publish.add_argument(
+        "--to", metavar="PATH", help="the snapshot file (default: WAREHOUSE.published.duckdb)"
+    )
+    bi = commands.add_parser("bi", help="dashboards as code for BI tools")
+    tools = bi.add_subparsers(dest="tool", metavar="TOOL", required=True, parser_class=_Parser)
+    superset = tools.add_parser(
+        "superset",
+        parents=[common],
+        help="pack the Superset dashboards into an import bundle for this warehouse",
+    )
+    superset.add_argument("--out", required=True, metavar="FILE", help="the .zip to write")
+    superset.add_argument(
+        "--snapshot",
+        metavar="PATH",
+        help="DuckDB: the published snapshot Superset reads (default: as okr publish writes it)",
+    )
     scorecard = commands.add_parser(
         "scorecard", parents=[common], help="print objectives and key results with their scores"
     )
@@ -157,6 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_QUALITY if report.critical else EXIT_OK
         if args.command == "build":
             _build(url, args.as_of, args.full_refresh, args.vars)
+            if args.publish:
+                _publish(url, args.to)
+            return EXIT_OK
+        if args.command == "publish":
+            _publish(url, args.to)
+            return EXIT_OK
+        if args.command == "bi":
+            print(write_superset_bundle(url, args.out, args.snapshot))
             return EXIT_OK
         if args.command == "scorecard":
             with Store(url) as store:
@@ -254,6 +290,13 @@ def _build(
     )
     DbtProject(url).run("build", {**(variables or {}), "as_of": as_of}, options)
     print(f"built the okr models in {display(url)} as of {moment}")
+
+
+def _publish(url: str, to: str | None) -> None:
+    if not is_duckdb(url):
+        print(f"okr publish: {POSTGRES_NOTE}")
+        return
+    print(publish(url, to).summary())
 
 
 def _demo(url: str) -> int:

@@ -32,7 +32,7 @@ from . import events
 from .child import run_child, serve
 from .events import utc_now
 from .ingest import duckdb_memory_limit
-from .store import Store, StoreError, okr_quality_results, translate
+from .store import Store, StoreError, engine_options, okr_quality_results, translate
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -476,7 +476,10 @@ class Gate:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-        source = context.data_sources.add_sql(name="warehouse", connection_string=_gx_url(self.url))
+        # `kwargs` (create_engine arguments) is a field of GX's SQL datasource its stub omits
+        source = context.data_sources.add_sql(  # type: ignore[call-arg]
+            name="warehouse", connection_string=_gx_url(self.url), kwargs=engine_options(self.url)
+        )
         try:
             inputs, outcomes = self.inputs(engine, now)
             definitions = []

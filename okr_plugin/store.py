@@ -16,6 +16,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
 
 DEFAULT_WAREHOUSE = "okr.duckdb"
+# DuckDB fixes a file's storage version when it creates the file; this one is readable by the
+# DuckDB 1.5 that BI tools bundle (Superset's duckdb extra, Metabase's driver).
+DEFAULT_DUCKDB_STORAGE_VERSION = "v1.5.0"
 MAX_REASONS_SHOWN = 10
 NUL_SHOWN = "\\u0000"  # how a rejected line's NUL characters are kept: PostgreSQL text has none
 
@@ -112,6 +115,24 @@ def lock_timeout() -> float:
         ) from None
 
 
+def duckdb_storage_version() -> str:
+    """The storage version of new DuckDB files: $OKR_DUCKDB_STORAGE_VERSION, else v1.5.0."""
+    return os.environ.get("OKR_DUCKDB_STORAGE_VERSION") or DEFAULT_DUCKDB_STORAGE_VERSION
+
+
+def is_duckdb(url: str) -> bool:
+    return sa.make_url(url).get_backend_name() == "duckdb"
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """create_engine() arguments for a warehouse. On DuckDB a file the engine creates gets the
+    BI-readable storage version (an existing file keeps its own); every engine of one process
+    must pass the same, since DuckDB refuses a second connection with other settings."""
+    if not is_duckdb(url):
+        return {}
+    return {"connect_args": {"config": {"storage_compatibility_version": duckdb_storage_version()}}}
+
+
 def is_locked(err: BaseException) -> bool:
     lowered = str(err).lower()
     return "could not set lock" in lowered or "conflicting lock" in lowered
@@ -192,10 +213,10 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine = sa.create_engine(url)
+            self.engine = sa.create_engine(url, **engine_options(url))
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
             raise StoreError(f"cannot open warehouse {url!r}: {err}") from None
-        if self.engine.dialect.name == "duckdb":
+        if is_duckdb(url):
             sa.event.listen(self.engine, "do_connect", _patient_connect)
 
     def close(self) -> None:

@@ -158,6 +158,16 @@ def module_workspace(
     return new_workspace(request.param, tmp_path_factory.mktemp("okr"), request)
 
 
+@pytest.fixture(scope="session", params=WAREHOUSES)
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The demo (`okr demo`: built as of 15 August 2026) on each warehouse, for the tests that
+    only read it."""
+    ws = new_workspace(request.param, tmp_path_factory.mktemp("demo"), request)
+    run = ws.okr("demo")
+    assert run.code == 0, run.err
+    return ws
+
+
 # Columns that record the order in which the store received the events, not what they say.
 LOAD_ORDER = {"sequence_no", "built_through_event_no", "built_through_observation_no"}
 

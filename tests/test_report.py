@@ -43,12 +43,6 @@ class Page(HTMLParser):
         self.text.append(data)
 
 
-@pytest.fixture(scope="module")
-def demo(module_workspace: Workspace) -> Workspace:
-    assert module_workspace.okr("demo").code == 0
-    return module_workspace
-
-
 def test_report_is_a_readable_self_contained_page(demo: Workspace) -> None:
     out = demo.folder / "saas-q3.html"
     run = demo.okr("report", "--client", "saas-demo", "--period", "2026-Q3", "--out", str(out))

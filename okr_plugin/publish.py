@@ -1,0 +1,105 @@
+"""`okr publish`: a read-only snapshot of the marts for BI tools, swapped into place at once.
+
+DuckDB allows one writing process per file, so a BI tool reading the warehouse itself would
+block builds and be blocked by them. Instead the marts are copied into a new file (in the
+storage version the DuckDB inside BI tools reads), which is then renamed over the previous
+snapshot: a reader opens either the old file or the new one, never half of one, and a build
+never waits for a reader. On PostgreSQL readers need no snapshot (see POSTGRES_NOTE).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlalchemy as sa
+
+from .build import project_dir
+from .store import Store, StoreError, display, duckdb_storage_version, is_duckdb, translate
+
+POSTGRES_NOTE = (
+    "nothing to publish on PostgreSQL: point BI tools at the warehouse itself. Readers never"
+    " see a half-built mart there: dbt builds each table under a temporary name and swaps it"
+    " in within one transaction, and MVCC shows every reader the old table until that commits"
+)
+
+
+@dataclass
+class Published:
+    path: Path
+    tables: int
+    rows: int
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"published {self.tables} marts ({self.rows} rows) to {self.path}"
+            f" in {self.seconds:.1f} s"
+        )
+
+
+def mart_names() -> list[str]:
+    """The marts of the dbt project: the models in models/marts."""
+    return sorted(path.stem for path in (project_dir() / "models" / "marts").glob("okr_*.sql"))
+
+
+def default_snapshot(url: str) -> Path:
+    """Beside the warehouse: okr.duckdb publishes to okr.published.duckdb."""
+    warehouse = Path(sa.make_url(url).database or "okr.duckdb")
+    return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish(url: str, to: str | None = None) -> Published:
+    """Copy every mart into a new DuckDB file and rename it over `to` (default: beside the
+    warehouse). The file is left read-only; the next publish replaces it."""
+    if not is_duckdb(url):
+        raise StoreError(POSTGRES_NOTE)
+    target = Path(to).expanduser().resolve() if to else default_snapshot(url)
+    warehouse = Path(sa.make_url(url).database or "")
+    if target == warehouse.resolve():
+        raise StoreError(f"{target} is the warehouse itself: publish to another file")
+    if not target.parent.is_dir():
+        raise StoreError(f"cannot publish to {target}: folder {target.parent} does not exist")
+    started = time.monotonic()
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
+    marts = mart_names()
+    rows = 0
+    try:
+        with Store(url) as store, store.engine.connect() as conn:
+            missing = [name for name in marts if not sa.inspect(conn).has_table(name)]
+            if missing:
+                raise StoreError(
+                    f"{display(url)} has no {missing[0]} yet: run okr build, then okr publish"
+                )
+            duck: Any = conn.connection.driver_connection
+            duck.execute(
+                f"attach {_literal(str(partial))} as okr_snapshot"
+                f" (storage_version {_literal(duckdb_storage_version())})"
+            )
+            try:
+                for name in marts:
+                    duck.execute(f"create table okr_snapshot.main.{name} as select * from {name}")
+                    count = duck.execute(f"select count(*) from okr_snapshot.main.{name}")
+                    rows += int(count.fetchone()[0])
+                conn.commit()
+            finally:
+                conn.rollback()  # after a failure; nothing to undo after the commit
+                duck.execute("detach okr_snapshot")  # writes the file out and closes it
+        partial.chmod(0o444)
+        os.replace(partial, target)
+    except (sa.exc.DBAPIError, duckdb.Error) as err:
+        raise translate(err, url) from None
+    except OSError as err:
+        raise StoreError(f"cannot publish to {target}: {err.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return Published(target, len(marts), rows, time.monotonic() - started)

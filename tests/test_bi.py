@@ -1,0 +1,219 @@
+"""What BI tools read: `okr publish` snapshots, the questions in bi/sql, the Superset sources
+and the bundle packed from them, the dbt exposures. (Superset itself: test_superset.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from okr_plugin.dashboards import Sources, question_sql
+from okr_plugin.publish import mart_names
+
+from conftest import Workspace, by_id, query
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = sorted(p.stem for p in (ROOT / "bi" / "sql").glob("*.sql"))
+
+
+def test_every_question_has_a_dataset_and_every_dataset_a_question() -> None:
+    datasets = Sources.read().datasets
+    assert sorted(d["sql_file"].removesuffix(".sql") for d in datasets.values()) == QUESTIONS
+    assert sorted(datasets) == QUESTIONS
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_question_runs_on_the_demo_with_its_dataset_columns(demo: Workspace, name: str) -> None:
+    """Each question in bi/sql, as an analyst would paste it, runs on both warehouses; its
+    columns are the Superset dataset's, in order (and on DuckDB, of the declared types)."""
+    text = (ROOT / "bi" / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+    rows = query(demo.url, text)
+    assert rows, f"{name} returned no rows on the demo"
+    declared = Sources.read().datasets[name]["columns"]
+    assert list(rows[0]) == list(declared)
+    if demo.kind == "duckdb":
+        path = demo.url.removeprefix("duckdb:///")
+        with duckdb.connect(path, read_only=True) as duck:
+            relation = duck.sql(text)
+            types = dict(zip(relation.columns, [str(kind) for kind in relation.types], strict=True))
+        assert types == declared
+
+
+def test_questions_give_the_demo_figures(demo: Workspace) -> None:
+    """Hand-worked figures of the demo (as of 15 August 2026) through the questions."""
+    krs = by_id(query(demo.url, question_sql("key_results")), "key_result_id")
+    # 18,750 visits in July + 6,000 in 1-15 August, from the KPI, against 55,000: 0.45
+    visits = krs["kr-visits"]
+    assert (visits["current_value"], visits["target_value"]) == (24750, 55000)
+    assert (visits["value_source"], visits["score"], visits["period"]) == ("kpi", 0.45, "2026-Q3")
+    # 180 of 300 asks, confidence 0.3 < 0.5: at risk
+    assert (krs["kr-asks"]["confidence"], krs["kr-asks"]["health"]) == (0.3, "at_risk")
+    trends = query(demo.url, question_sql("kpi_trends"))
+    august = [
+        r
+        for r in trends
+        if (r["kpi_id"], r["grain"], r["segment"]) == ("kpi-visitors", "month", "all")
+        and str(r["period_start"]) == "2026-08-01"
+    ]
+    # August so far: 15 days x (250 + 150) = 6,000 against 10,000 a month; July had
+    # 30 x (400 + 200) + (500 + 250) = 18,750: change (6,000 - 18,750) / 18,750 = -0.68
+    assert [(r["value"], r["attainment"], r["period"]) for r in august] == [(6000, 0.6, "2026-Q3")]
+    assert august[0]["change_rate"] == pytest.approx(-0.68)
+    events = query(demo.url, question_sql("event_log"))
+    assert len(events) == 28  # every goal event of the demo file
+
+
+def test_sources_are_consistent() -> None:
+    """Every chart sits on one dashboard exactly once; its dataset and columns exist; every
+    filter column is in a dataset of its dashboard; uuids are unique."""
+    sources = Sources.read()
+    placed = [
+        name
+        for dashboard in sources.dashboards.values()
+        for row in dashboard["rows"]
+        for name, _, _ in row
+    ]
+    assert sorted(placed) == sorted(sources.charts)
+    for dashboard in sources.dashboards.values():
+        assert sum(width for row in dashboard["rows"] for _, width, _ in row) == 12 * len(
+            dashboard["rows"]
+        )
+        names = [name for row in dashboard["rows"] for name, _, _ in row]
+        columns = {
+            c for n in names for c in sources.datasets[sources.charts[n]["dataset"]]["columns"]
+        }
+        assert {"client_id", "period"} <= set(dashboard["filters"]) <= columns
+        for name in names:
+            columns = sources.datasets[sources.charts[name]["dataset"]]["columns"]
+            assert {"client_id", "period"} <= set(columns), f"{name}: the filters apply to it"
+    for name, chart in sources.charts.items():
+        columns = sources.datasets[chart["dataset"]]["columns"]
+        used = (
+            chart.get("columns", [])
+            + chart.get("groupby", [])
+            + [c for c, _ in chart.get("order_by", [])]
+            + ([chart["x_axis"]] if "x_axis" in chart else [])
+            + [
+                re.sub(r"^\w+\((\w+)\)$", r"\1", m)
+                for m in chart.get("metrics", [])
+                if m != "count"
+            ]
+            + [c for c, _, _ in chart.get("filters", [])]
+        )
+        assert set(used) <= set(columns), name
+    uuids = [sources.database["uuid"]] + [
+        piece["uuid"]
+        for kind in (sources.datasets, sources.charts, sources.dashboards)
+        for piece in kind.values()
+    ]
+    assert len(uuids) == len(set(uuids))
+
+
+def _bundle(ws: Workspace, *args: str) -> dict[str, Any]:
+    out = ws.folder / "bundle.zip"
+    run = ws.okr("bi", "superset", "--out", str(out), *args)
+    assert run.code == 0, run.err
+    with zipfile.ZipFile(out) as bundle:
+        return {
+            name.split("/", 1)[1]: yaml.safe_load(bundle.read(name)) for name in bundle.namelist()
+        }
+
+
+def test_bundle_carries_what_superset_needs(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path, f"duckdb:///{tmp_path / 'okr.duckdb'}", "duckdb")
+    files = _bundle(ws)
+    sources = Sources.read()
+    database = files["databases/okr_plugin.yaml"]
+    # the published snapshot beside the warehouse, by its absolute path, opened read-only
+    assert database["sqlalchemy_uri"] == f"duckdb:///{tmp_path / 'okr.published.duckdb'}"
+    assert database["extra"]["engine_params"] == {"connect_args": {"read_only": True}}
+    other = _bundle(ws, "--snapshot", str(tmp_path / "bi" / "x.duckdb"))
+    assert other["databases/okr_plugin.yaml"]["sqlalchemy_uri"].endswith("/bi/x.duckdb")
+    charts = {k: v for k, v in files.items() if k.startswith("charts/")}
+    assert len(charts) == len(sources.charts)
+    for chart in charts.values():
+        context = json.loads(chart["query_context"])
+        assert chart["params"]["viz_type"] == chart["viz_type"]
+        assert context["form_data"] == chart["params"] and context["queries"][0]["columns"]
+    datasets = [v for k, v in files.items() if k.startswith("datasets/")]
+    assert all(d["columns"] and d["sql"] and not d["sql"].startswith("--") for d in datasets)
+    positions = [v["position"] for k, v in files.items() if k.startswith("dashboards/")]
+    placed = [
+        p["meta"]["uuid"]
+        for pos in positions
+        for p in pos.values()
+        if "meta" in p and "uuid" in p.get("meta", {})
+    ]
+    assert sorted(placed) == sorted(c["uuid"] for c in charts.values())
+
+
+def test_bundle_for_postgresql_holds_no_password(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    ws = Workspace(tmp_path, "postgresql://analyst:s3cret@db.example.com:5433/reporting", "pg")
+    uri = _bundle(ws)["databases/okr_plugin.yaml"]["sqlalchemy_uri"]
+    assert uri == "postgresql://analyst@db.example.com:5433/reporting"
+
+
+def test_exposures_name_the_marts_each_dashboard_reads() -> None:
+    exposures = yaml.safe_load((ROOT / "models" / "marts" / "_okr__exposures.yml").read_text())
+    refs = {
+        e["url"].split("/")[-2]: sorted(re.findall(r"ref\('(\w+)'\)", " ".join(e["depends_on"])))
+        for e in exposures["exposures"]
+    }
+    sources = Sources.read()
+    read = {}
+    for dashboard in sources.dashboards.values():
+        tables: set[str] = set()
+        for row in dashboard["rows"]:
+            for name, _, _ in row:
+                sql = question_sql(sources.charts[name]["dataset"])
+                tables |= set(re.findall(r"(?:from|join)\s+(okr_\w+)", sql))
+        read[dashboard["slug"]] = sorted(tables)
+    assert refs == read
+
+
+def test_publish_swaps_in_a_snapshot_of_the_marts(demo: Workspace) -> None:
+    if demo.kind != "duckdb":
+        run = demo.okr("publish")
+        # PostgreSQL needs no snapshot: the command says why, and fails nothing
+        assert run.code == 0 and "nothing to publish on PostgreSQL" in run.out
+        assert "MVCC" in run.out
+        return
+    target = demo.folder / "bi" / "okr.duckdb"
+    target.parent.mkdir()
+    first = demo.okr("publish", "--to", str(target))
+    assert first.code == 0, first.err
+    assert first.out.startswith(f"published {len(mart_names())} marts (")
+    inode = target.stat().st_ino
+    with duckdb.connect(str(target), read_only=True) as duck:
+        tables = duck.execute("select table_name from information_schema.tables").fetchall()
+        objectives = duck.execute("select count(*) from okr_objectives").fetchall()
+    assert sorted(t for (t,) in tables) == mart_names()  # the marts only: no event table
+    assert objectives == [(6,)]
+    assert not target.stat().st_mode & 0o222  # read-only
+    again = demo.okr("publish", "--to", str(target))
+    assert again.code == 0
+    assert target.stat().st_ino != inode  # a new file renamed over the old one
+    assert sorted(p.name for p in target.parent.iterdir()) == ["okr.duckdb"]  # nothing partial
+
+
+def test_publish_mistakes_are_one_line(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path, f"duckdb:///{tmp_path / 'okr.duckdb'}", "duckdb")
+    assert ws.okr("init").code == 0
+    unbuilt = ws.okr("publish")
+    assert unbuilt.code == 1
+    assert unbuilt.err.strip().endswith("run okr build, then okr publish")
+    assert not (tmp_path / "okr.published.duckdb").exists()
+    itself = ws.okr("publish", "--to", str(tmp_path / "okr.duckdb"))
+    assert itself.code == 1 and "is the warehouse itself" in itself.err
+    nowhere = ws.okr("publish", "--to", str(tmp_path / "missing" / "x.duckdb"))
+    assert nowhere.code == 1 and "does not exist" in nowhere.err
+    for run in (unbuilt, itself, nowhere):
+        assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
