@@ -10,7 +10,9 @@ For each size N (observations) it builds a fresh DuckDB warehouse and measures:
 - incremental build: `okr build` after ingesting 1% more rows (new, late, corrections) against
   the full build (time ratio, target <= 0.2);
 - peak memory (max RSS of the build's processes; target < 4 GiB at 10M);
-- the quality gate alone (`okr check`, which every build also runs first).
+- the quality gate alone (`okr check`, which every build also runs first);
+- publish: `okr publish` of the built warehouse against DuckDB's own `COPY FROM DATABASE` of
+  it into a new file (time ratio).
 With --postgres, the full build at the smallest size on a throwaway PostgreSQL server.
 Prints a Markdown table for bench/RESULTS.md. Not part of the test suite.
 """
@@ -140,6 +142,15 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
         model_rows = conn.execute("select count(*) from okr_kpi_rollups").fetchone()[0]
     okr("ingest", str(extra), "--warehouse", url, env=env)
     incremental, incremental_rss = measure(OKR, "build", "--warehouse", url, env=env)
+    publish, _ = measure(OKR, "publish", "--warehouse", url, env=env)
+    snapshot_mib = warehouse.with_name(f"{warehouse.stem}.published.duckdb").stat().st_size / 2**20
+    copy = folder / "copy.duckdb"
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{warehouse}' as source (read_only)")
+        conn.execute(f"attach '{copy}' as target")
+        reference_copy = timed(lambda: conn.execute("copy from database source to target"))
+    copy.unlink()
+    warehouse.with_name(f"{warehouse.stem}.published.duckdb").unlink()
     warehouse.unlink()
     return {
         "rows": rows,
@@ -156,6 +167,10 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
         "gate_rss_gib": gate_rss / 2**20,
         "peak_rss_gib": max(full_rss, incremental_rss) / 2**20,
         "ingest_rss_gib": ingest_rss / 2**20,
+        "publish_s": publish,
+        "reference_copy_s": reference_copy,
+        "publish_ratio": publish / reference_copy,
+        "snapshot_mib": snapshot_mib,
         "rollup_rows": model_rows,
         "reference_rows": reference_rows,
     }
@@ -201,15 +216,17 @@ def main() -> None:
     )
     print(
         "\n| rows | ingest s (ref) | ingest ratio | full build s (ref) | build ratio "
-        "| incremental s | incr. ratio | peak RSS GiB | okr check s (RSS GiB) |"
+        "| incremental s | incr. ratio | peak RSS GiB | okr check s (RSS GiB) "
+        "| okr publish s (COPY FROM DATABASE s) | publish ratio |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         print(
             f"| {r['rows']:,} | {r['ingest_s']:.1f} ({r['reference_load_s']:.1f}) "
             f"| {r['ingest_ratio']:.2f} | {r['full_build_s']:.1f} ({r['reference_build_s']:.1f}) "
             f"| {r['build_ratio']:.2f} | {r['incremental_s']:.1f} | {r['incremental_ratio']:.2f} "
-            f"| {r['peak_rss_gib']:.2f} | {r['gate_s']:.1f} ({r['gate_rss_gib']:.2f}) |"
+            f"| {r['peak_rss_gib']:.2f} | {r['gate_s']:.1f} ({r['gate_rss_gib']:.2f}) "
+            f"| {r['publish_s']:.1f} ({r['reference_copy_s']:.1f}) | {r['publish_ratio']:.2f} |"
         )
 
 

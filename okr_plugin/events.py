@@ -337,7 +337,7 @@ def _has_nul(value: Any) -> bool:
 
 
 def validate(obj: Mapping[str, Any], now: datetime) -> GoalEvent:
-    """Check an event's envelope and payload against SPEC.md; raise InvalidEvent with a reason."""
+    """Check an event's envelope and payload (docs/events.md); raise InvalidEvent with a reason."""
     unknown = sorted(set(obj) - set(ENVELOPE_FIELDS))
     if "sequence_no" in unknown:
         raise InvalidEvent("sequence_no is assigned by the store; remove it from the input")

@@ -33,7 +33,7 @@ def _bindir() -> Path:
     return Path(found[-1]).parent
 
 
-def _spare_port() -> int:
+def spare_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -44,7 +44,7 @@ class PostgresServer:
         self.bindir = _bindir()
         self.base = Path(tempfile.mkdtemp(prefix="okr-pg-"))
         self.data = self.base / "data"
-        self.port = _spare_port()
+        self.port = spare_port()
         self.as_root = os.geteuid() == 0
 
     def _run(self, *args: str) -> None:

@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from postgres import spare_port
 
 VERSION = "6.1.0"
 PACKAGES = [
@@ -66,17 +67,11 @@ def install() -> Path:
     return venv
 
 
-def _spare_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class SupersetServer:
     def __init__(self) -> None:
         self.venv = install()
         self.base = Path(tempfile.mkdtemp(prefix="okr-superset-"))
-        self.port = _spare_port()
+        self.port = spare_port()
         self.address = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.token: str | None = None

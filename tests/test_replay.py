@@ -74,7 +74,7 @@ def test_marts_do_not_depend_on_load_order_or_rebuilds(
     second = new_workspace(kind, (tmp_path / "second"), request)
     second.folder.mkdir()
     load(second, shuffled_events, shuffled_rows, header)
-    # Observations of different segments may share both clocks; SPEC.md then calls the one
+    # Observations of different segments may share both clocks; the rules then call the one
     # appended last the latest, so the event a KPI-fed value names (value_event_id) follows the
     # load order on such days. Every figure must not.
     ties = LOAD_ORDER | {"value_event_id"}
