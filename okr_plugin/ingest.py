@@ -25,6 +25,7 @@ from .store import (
     AppendResult,
     Rejection,
     StoreError,
+    sql_literal,
     translate,
 )
 
@@ -89,17 +90,13 @@ def input_files(names: list[str]) -> list[InputFile]:
     return files
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 class Reader:
     """Loads files into the DuckDB temp table okr_ingest_rows, all columns as text."""
 
     def __init__(self, duck: Any) -> None:
         self.duck = duck
         duck.execute("set TimeZone = 'UTC'")
-        duck.execute(f"set memory_limit = {_literal(duckdb_memory_limit())}")
+        duck.execute(f"set memory_limit = {sql_literal(duckdb_memory_limit())}")
         duck.execute(
             "create or replace temp table okr_ingest_rows ("
             " file_no integer, source_file varchar, line_no bigint, raw_text varchar,"
@@ -117,7 +114,7 @@ class Reader:
         self.duck.execute(
             "insert into okr_ingest_rows (file_no, source_file, line_no, raw_text, problem, "
             + ", ".join(COLUMNS)
-            + f") select {file.number}, {_literal(file.name)}, * from ({select_sql})",
+            + f") select {file.number}, {sql_literal(file.name)}, * from ({select_sql})",
             params or [],
         )
 
@@ -126,13 +123,13 @@ class Reader:
         """SQL for the problem of a file whose columns are not the observation columns."""
         unknown = [c for c in present if c not in COLUMNS]
         if unknown:
-            return _literal(
+            return sql_literal(
                 f"unknown column {unknown[0]!r}; an observation has {', '.join(COLUMNS)}"
             )
         return "null"
 
     def _load_csv(self, file: InputFile) -> None:
-        path = _literal(str(file.path))
+        path = sql_literal(str(file.path))
         self.duck.execute(
             "create or replace temp table okr_csv_records as"
             " select row_number() over () as record_no, *"
@@ -172,7 +169,7 @@ class Reader:
             " select row_number() over (order by line_no) as record_no, line_no from ("
             "  select unnest(generate_series(1, len(lines))) as line_no, unnest(lines) as raw"
             f"  from (select string_split(content, chr(10)) as lines"
-            f"        from read_text({_literal(str(file.path))}))"
+            f"        from read_text({sql_literal(str(file.path))}))"
             " ) as physical"
             " where line_no > 1 and trim(raw, chr(13) || ' ') <> ''"
             "   and line_no not in (select line from okr_csv_rejects)"
@@ -184,9 +181,9 @@ class Reader:
             " end, chr(13)) as raw from ("
             " select unnest(generate_series(1, len(lines))) as line_no, unnest(lines) as raw"
             f" from (select string_split(content, chr(10)) as lines"
-            f"       from read_text({_literal(str(file.path))})))"
+            f"       from read_text({sql_literal(str(file.path))})))"
         )
-        keys = ", ".join(_literal(c) for c in COLUMNS)
+        keys = ", ".join(sql_literal(c) for c in COLUMNS)
         problem = (
             "case"
             " when not json_valid(raw) then 'not valid JSON'"
@@ -210,7 +207,7 @@ class Reader:
         )
 
     def _load_parquet(self, file: InputFile) -> None:
-        path = _literal(str(file.path))
+        path = sql_literal(str(file.path))
         present = [
             row[0]
             for row in self.duck.execute(f"describe select * from read_parquet({path})").fetchall()
@@ -243,7 +240,7 @@ def _validate(duck: Any, now: datetime) -> None:
         "coalesce(try_strptime({0}, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']),"
         " cast(try_cast({0} as timestamptz) at time zone 'UTC' as timestamp))"
     )
-    now_literal = _literal(now.isoformat(sep=" "))
+    now_literal = sql_literal(now.isoformat(sep=" "))
     duck.execute(
         f"""
         create or replace temp view okr_ingest_typed as
@@ -318,13 +315,13 @@ def _validate(duck: Any, now: datetime) -> None:
         select
             * exclude (event_id, raw_text),
             case when reason is null then coalesce(event_id, {derived_id})
-                else replace(event_id, chr(0), {_literal(NUL_SHOWN)}) end as event_id,
+                else replace(event_id, chr(0), {sql_literal(NUL_SHOWN)}) end as event_id,
             -- what a person sees of a rejected row: its line, or its fields
             case when reason is not null then replace(coalesce(raw_text, cast(to_json({{
                 'event_id': event_id, 'client_id': client_id, 'kpi_id': kpi_id,
                 'observed_at': observed_at_text, 'value': value_text, 'source': source,
                 'segment': segment, 'recorded_at': recorded_at_text}}) as varchar)),
-                chr(0), {_literal(NUL_SHOWN)}) end as raw_text
+                chr(0), {sql_literal(NUL_SHOWN)}) end as raw_text
         from checked
         """
     )
@@ -339,7 +336,7 @@ def _split(duck: Any, now: datetime) -> int:
     """Candidates and rejections of the batch (DuckDB temp tables); returns the number of
     in-batch duplicates. The first row of an event_id in the batch is its candidate; a later
     row with the same content is a duplicate, with other content a conflict."""
-    now_literal = _literal(now.isoformat(sep=" "))
+    now_literal = sql_literal(now.isoformat(sep=" "))
     fact = _fact("checked.")
     duck.execute(
         f"""
@@ -493,7 +490,7 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
         ):
             path = Path(folder) / f"{table}.csv"
             duck.execute(
-                f"copy (select {', '.join(columns)} from {table}) to {_literal(str(path))}"
+                f"copy (select {', '.join(columns)} from {table}) to {sql_literal(str(path))}"
                 " (format csv, header false, force_quote *)"
             )
             # force_quote: every text is quoted, so an unquoted empty field is a NULL.
@@ -505,7 +502,7 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
 
 
 def _append(conn: sa.Connection, now: datetime, result: AppendResult) -> None:
-    now_sql = f"cast({_literal(now.isoformat(sep=' '))} as timestamp)"
+    now_sql = f"cast({sql_literal(now.isoformat(sep=' '))} as timestamp)"
     script = APPEND_SCRIPT.format(
         stored_fact=_fact("o."), batch_fact=_fact("c."), conflict_text=CONFLICT_TEXT, now=now_sql
     )

@@ -19,7 +19,15 @@ import duckdb
 import sqlalchemy as sa
 
 from .build import project_dir
-from .store import Store, StoreError, display, duckdb_storage_version, is_duckdb, translate
+from .store import (
+    Store,
+    StoreError,
+    display,
+    duckdb_storage_version,
+    is_duckdb,
+    sql_literal,
+    translate,
+)
 
 POSTGRES_NOTE = (
     "nothing to publish on PostgreSQL: point BI tools at the warehouse itself. Readers never"
@@ -53,10 +61,6 @@ def default_snapshot(url: str) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def publish(url: str, to: str | None = None) -> Published:
     """Copy every mart into a new DuckDB file and rename it over `to` (default: beside the
     warehouse). The file is left read-only; the next publish replaces it."""
@@ -82,8 +86,8 @@ def publish(url: str, to: str | None = None) -> Published:
                 )
             duck: Any = conn.connection.driver_connection
             duck.execute(
-                f"attach {_literal(str(partial))} as okr_snapshot"
-                f" (storage_version {_literal(duckdb_storage_version())})"
+                f"attach {sql_literal(str(partial))} as okr_snapshot"
+                f" (storage_version {sql_literal(duckdb_storage_version())})"
             )
             try:
                 for name in marts:

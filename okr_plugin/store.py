@@ -162,6 +162,11 @@ def translate(err: Exception, url: str) -> StoreError:
     return StoreError(f"warehouse error on {display(url)}: {message}")
 
 
+def sql_literal(text: str) -> str:
+    """A text as an SQL string literal (for statements that take no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def display(url: str) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
