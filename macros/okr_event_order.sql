@@ -1,5 +1,5 @@
 {#-
-    The order in which events replay, and "latest" (docs/events.md, How the numbers are derived): the greatest
+    The order in which events replay, and "latest" (docs/rules.md, Time and order): the greatest
     occurred_at, ties broken by the later recorded_at, then the higher sequence_no.
 -#}
 {% macro okr_replay_order(prefix='') -%}

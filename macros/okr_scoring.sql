@@ -1,5 +1,5 @@
 {#-
-    The scoring rules (docs/events.md) as column expressions, shared by every model that scores a key
+    The scoring rules (docs/rules.md) as column expressions, shared by every model that scores a key
     result or an objective (current state now, daily history later).
 -#}
 

@@ -406,7 +406,7 @@
         {{- okr_by_join(by, 'windowed', 'grades') }}
 {%- endmacro %}
 
-{#- The scoring rules (docs/events.md) applied to each active key result; as_of_date is the day scored. -#}
+{#- The scoring rules (docs/rules.md) applied to each active key result; as_of_date is the day scored. -#}
 {% macro okr_key_result_scores(key_results, as_of_date, by=[]) -%}
     with progressed as (
 
@@ -638,7 +638,7 @@
 
 {#-
     Each active objective with its score, key result count, expected progress and health on
-    as_of_date (the rules of docs/events.md; an objective's window is its period, no confidence).
+    as_of_date (the rules of docs/rules.md; an objective's window is its period, no confidence).
 -#}
 {% macro okr_objective_assessment(objectives, scores, key_result_scores, as_of_date, by=[]) -%}
     with key_result_counts as (

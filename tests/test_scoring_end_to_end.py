@@ -1,6 +1,6 @@
 """The scoring rules end to end: events through `okr append`, `okr build`, the marts.
 
-Every expected number is worked out by hand in the comments, from the rules (docs/events.md).
+Every expected number is worked out by hand in the comments, from the rules (docs/rules.md).
 Period 2026-Q3 runs 1 July - 30 September: 92 days. At the end of 15 August, 31 (July) + 15 = 46
 days have elapsed: expected progress 46 / 92 = 0.5. At the end of 11 August, 42 / 92.
 Every event carries recorded_at = occurred_at (a backfill) unless the test says otherwise, so
