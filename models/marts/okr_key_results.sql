@@ -1,3 +1,9 @@
+{#-
+    Current state of every active key result at `as_of`: target in effect, current value and
+    where it came from (check-in, KPI, start value or final grade), unclamped progress, score,
+    grade, expected progress over its window and health (docs/rules.md, Key results). One row
+    per key result.
+-#}
 with scores as (
 
     select * from {{ ref('int_okr__key_result_scores') }}

@@ -1,3 +1,8 @@
+{#-
+    Current state of every active objective at `as_of`: its definition in effect, its score (the
+    weighted mean of its active key results and aligned child objectives), grade, expected
+    progress over its period and health (docs/rules.md, Objectives). One row per objective.
+-#}
 with assessed as (
 
     {{ okr_objective_assessment(
