@@ -225,17 +225,21 @@ def _pick(fields: Mapping[str, Check], *names: str) -> dict[str, Check]:
 
 @dataclass(frozen=True)
 class Schema:
+    entity_type: str  # what the event's entity_id names: objective, key_result, kpi, annotation
     fields: Mapping[str, Check]
     required: tuple[str, ...] = ()
     needs_some: bool = False  # an update: at least one field, none of them null
 
 
 SCHEMAS: dict[str, Schema] = {
-    "objective_created": Schema(OBJECTIVE_FIELDS, ("title", "level")),
-    "objective_updated": Schema(OBJECTIVE_FIELDS, needs_some=True),
-    "objective_archived": Schema({}),
-    "key_result_created": Schema(KEY_RESULT_FIELDS, ("objective_id", "title", "target_value")),
+    "objective_created": Schema("objective", OBJECTIVE_FIELDS, ("title", "level")),
+    "objective_updated": Schema("objective", OBJECTIVE_FIELDS, needs_some=True),
+    "objective_archived": Schema("objective", {}),
+    "key_result_created": Schema(
+        "key_result", KEY_RESULT_FIELDS, ("objective_id", "title", "target_value")
+    ),
     "key_result_updated": Schema(
+        "key_result",
         _pick(
             KEY_RESULT_FIELDS,
             "title",
@@ -250,17 +254,20 @@ SCHEMAS: dict[str, Schema] = {
         needs_some=True,
     ),
     "key_result_target_changed": Schema(
-        {"target_value": number, "start_value": number, "reason": text}, ("target_value",)
+        "key_result",
+        {"target_value": number, "start_value": number, "reason": text},
+        ("target_value",),
     ),
     "key_result_checked_in": Schema(
-        {"value": number_or_boolean, "confidence": fraction, "note": text}, ("value",)
+        "key_result", {"value": number_or_boolean, "confidence": fraction, "note": text}, ("value",)
     ),
-    "key_result_graded": Schema({"score": fraction, "note": text}, ("score",)),
-    "key_result_removed": Schema({}),
-    "kpi_defined": Schema(KPI_FIELDS, ("name", "aggregation")),
-    "kpi_updated": Schema(KPI_FIELDS, needs_some=True),
-    "kpi_retired": Schema({}),
+    "key_result_graded": Schema("key_result", {"score": fraction, "note": text}, ("score",)),
+    "key_result_removed": Schema("key_result", {}),
+    "kpi_defined": Schema("kpi", KPI_FIELDS, ("name", "aggregation")),
+    "kpi_updated": Schema("kpi", KPI_FIELDS, needs_some=True),
+    "kpi_retired": Schema("kpi", {}),
     "annotation_added": Schema(
+        "annotation",
         {
             "text": text,
             "category": text,
@@ -272,7 +279,7 @@ SCHEMAS: dict[str, Schema] = {
         },
         ("text", "starts_on"),
     ),
-    "annotation_removed": Schema({}),
+    "annotation_removed": Schema("annotation", {}),
 }
 EVENT_TYPES = tuple(SCHEMAS)
 
