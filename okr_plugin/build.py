@@ -16,13 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from .child import run_child, serve
-from .ingest import duckdb_memory_limit
-from .store import StoreError, display, is_locked, translate
+from .errors import OkrError, StoreError
+from .settings import duckdb_memory_limit
+from .warehouse import display, is_locked, translate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-class BuildError(StoreError):
+class BuildError(OkrError):
     """dbt failed; the message carries dbt's own reason."""
 
 

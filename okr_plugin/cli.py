@@ -16,22 +16,16 @@ import yaml
 from . import __version__
 from .build import DbtProject, work_dir
 from .dashboards import write_superset_bundle
+from .errors import OkrError, StoreError
 from .events import InvalidEvent, parse_timestamp
+from .ingest import ingest
 from .publish import POSTGRES_NOTE, publish
 from .quality import GateReport, QualityGateFailed, run_gate
 from .report import write_report
 from .scorecard import render_scorecard
-from .store import (
-    MAX_REASONS_SHOWN,
-    AppendResult,
-    Line,
-    Store,
-    StoreError,
-    display,
-    is_duckdb,
-    read_lines,
-    resolve_warehouse,
-)
+from .settings import resolve_warehouse
+from .store import MAX_REASONS_SHOWN, AppendResult, Line, Store, read_lines
+from .warehouse import display, is_duckdb
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -178,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _append(url, args.files)
         if args.command == "ingest":
             with Store(url) as store:
-                result = store.ingest(args.files)
+                result = ingest(store, args.files)
             return _report_append(result, url, "observations")
         if args.command == "check":
             report = _check(url, args.vars, show_passed=True)
@@ -206,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QualityGateFailed as err:
         print(f"okr: error: {err}", file=sys.stderr)
         return EXIT_QUALITY
-    except StoreError as err:
+    except OkrError as err:
         print(f"okr: error: {err}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -309,7 +303,7 @@ def _demo(url: str) -> int:
     ):
         with events.open(encoding="utf-8") as handle:
             appended = store.append(list(read_lines("demo/saas_2026q3.jsonl", handle)))
-        ingested = store.ingest([str(observations)])
+        ingested = ingest(store, [str(observations)])
     codes = [_report_append(appended, url), _report_append(ingested, url, "observations")]
     _build(url, DEMO_AS_OF)
     with Store(url) as store:

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 import yaml
 
 from .build import PACKAGE_DIR
+from .errors import OkrError, StoreError
 from .publish import default_snapshot
-from .store import StoreError, display, is_duckdb
+from .warehouse import display, is_duckdb
 
 VERSION = "1.0.0"  # of Superset's import format
 BUNDLE_FOLDER = "okr_plugin_dashboards"
@@ -41,7 +42,7 @@ def bi_dir() -> Path:
 def _load(path: Path) -> dict[str, Any]:
     value = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(value, dict):
-        raise StoreError(f"{path}: not a YAML mapping")
+        raise OkrError(f"{path}: not a YAML mapping")
     return value
 
 
@@ -82,7 +83,7 @@ def superset_uri(url: str, snapshot: str | None = None) -> str:
         return f"duckdb:///{path}"
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "postgresql":
-        raise StoreError(f"okr bi superset supports DuckDB and PostgreSQL, not {display(url)}")
+        raise OkrError(f"okr bi superset supports DuckDB and PostgreSQL, not {display(url)}")
     without_password = sa.engine.URL.create(
         "postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query
     )
@@ -99,7 +100,7 @@ def _metric(spec: str) -> dict[str, Any] | str:
         return "count"
     found = METRIC.match(spec)
     if found is None:
-        raise StoreError(f"metric {spec!r}: write count or AGGREGATE(column)")
+        raise OkrError(f"metric {spec!r}: write count or AGGREGATE(column)")
     return {
         "expressionType": "SIMPLE",
         "column": {"column_name": found["column"]},

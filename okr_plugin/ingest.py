@@ -10,7 +10,6 @@ either engine, in one transaction.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +19,11 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from .store import (
-    NUL_SHOWN,
-    AppendResult,
-    Rejection,
-    StoreError,
-    sql_literal,
-    translate,
-)
+from .errors import StoreError
+from .events import utc_now
+from .settings import duckdb_memory_limit
+from .store import NUL_SHOWN, AppendResult, Rejection, Store
+from .warehouse import sql_literal, translate
 
 COLUMNS = (
     "event_id",
@@ -66,12 +62,6 @@ class InputFile:
     path: Path
     name: str  # as the user gave it, for messages and okr_rejected_events.source
     kind: str
-
-
-def duckdb_memory_limit() -> str:
-    """DuckDB's memory cap for okr's work (it spills to disk beyond it): $OKR_DUCKDB_MEMORY_LIMIT,
-    else 3GB. DuckDB's own default, 80% of the machine, starves everything else."""
-    return os.environ.get("OKR_DUCKDB_MEMORY_LIMIT") or "3GB"
 
 
 def input_files(names: list[str]) -> list[InputFile]:
@@ -441,12 +431,15 @@ drop table okr_ingest_matches
 """
 
 
-def ingest(url: str, engine: sa.Engine, names: list[str], now: datetime) -> AppendResult:
-    """Ingest observation files as one batch: all of it is stored, or none of it."""
+def ingest(store: Store, names: list[str], now: datetime | None = None) -> AppendResult:
+    """Ingest observation files (CSV, Parquet, JSON lines) into the store's warehouse as one
+    batch: all of it is stored, or none of it."""
     files = input_files(names)
+    store.init()
+    now = now or utc_now()
     result = AppendResult()
     try:
-        with engine.begin() as conn:
+        with store.engine.begin() as conn:
             if conn.dialect.name == "duckdb":
                 duck = conn.connection.driver_connection
                 result.duplicates = _prepare(duck, files, now)
@@ -457,7 +450,7 @@ def ingest(url: str, engine: sa.Engine, names: list[str], now: datetime) -> Appe
                 conn.execute(sa.text("lock table okr_observations in share row exclusive mode"))
             _append(conn, now, result)
     except sa.exc.DBAPIError as err:
-        raise translate(err, url) from None
+        raise translate(err, store.url) from None
     return result
 
 

@@ -19,15 +19,10 @@ import duckdb
 import sqlalchemy as sa
 
 from .build import project_dir
-from .store import (
-    Store,
-    StoreError,
-    display,
-    duckdb_storage_version,
-    is_duckdb,
-    sql_literal,
-    translate,
-)
+from .errors import StoreError
+from .settings import duckdb_storage_version
+from .store import Store
+from .warehouse import display, is_duckdb, sql_literal, translate
 
 POSTGRES_NOTE = (
     "nothing to publish on PostgreSQL: point BI tools at the warehouse itself. Readers never"

@@ -30,9 +30,11 @@ from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 
 from . import events
 from .child import run_child, serve
+from .errors import OkrError, StoreError
 from .events import utc_now
-from .ingest import duckdb_memory_limit
-from .store import Store, StoreError, engine_options, okr_quality_results, translate
+from .settings import duckdb_memory_limit
+from .store import Store, okr_quality_results
+from .warehouse import engine_options, translate
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -143,7 +145,7 @@ class GateReport:
         )
 
 
-class QualityGateFailed(StoreError):
+class QualityGateFailed(OkrError):
     """A critical expectation failed: nothing may be built on these inputs."""
 
 

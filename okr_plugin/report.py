@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
+from .errors import OkrError, StoreError
 from .scorecard import (
     FLAGS,
     KEY_RESULTS_SQL,
@@ -25,7 +26,7 @@ from .scorecard import (
     format_number,
     format_score,
 )
-from .store import Store, StoreError
+from .store import Store
 
 PERIOD_SQL = """
 select min(period_start) as period_start, max(period_end) as period_end
@@ -80,7 +81,7 @@ img.chart { width: 100%; max-width: 44rem; }
 """
 
 
-class ReportError(StoreError):
+class ReportError(OkrError):
     """A report that cannot be written; the message is one line."""
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import Store, StoreError
+from .errors import StoreError
+from .store import Store
 
 OBJECTIVES_SQL = """
 select * from (

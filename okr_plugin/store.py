@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
+from .warehouse import create_engine, translate
 
-DEFAULT_WAREHOUSE = "okr.duckdb"
-# DuckDB fixes a file's storage version when it creates the file; this one is readable by the
-# DuckDB 1.5 that BI tools bundle (Superset's duckdb extra, Metabase's driver).
-DEFAULT_DUCKDB_STORAGE_VERSION = "v1.5.0"
 MAX_REASONS_SHOWN = 10
 NUL_SHOWN = "\\u0000"  # how a rejected line's NUL characters are kept: PostgreSQL text has none
 
@@ -88,89 +82,6 @@ okr_quality_results = sa.Table(
 )
 
 
-class StoreError(Exception):
-    """A failure a user can act on; the message is one line."""
-
-
-class WarehouseLocked(StoreError):
-    pass
-
-
-def resolve_warehouse(value: str | None) -> str:
-    """`--warehouse`, then OKR_WAREHOUSE, then okr.duckdb here; a plain path means DuckDB."""
-    value = value or os.environ.get("OKR_WAREHOUSE") or DEFAULT_WAREHOUSE
-    if "://" in value:
-        return value
-    return f"duckdb:///{Path(value).expanduser().resolve()}"
-
-
-def lock_timeout() -> float:
-    """Seconds to wait for a DuckDB warehouse that another process holds:
-    $OKR_LOCK_TIMEOUT, else 10."""
-    try:
-        return max(0.0, float(os.environ.get("OKR_LOCK_TIMEOUT") or 10))
-    except ValueError:
-        raise StoreError(
-            f"OKR_LOCK_TIMEOUT must be a number of seconds, got {os.environ['OKR_LOCK_TIMEOUT']!r}"
-        ) from None
-
-
-def duckdb_storage_version() -> str:
-    """The storage version of new DuckDB files: $OKR_DUCKDB_STORAGE_VERSION, else v1.5.0."""
-    return os.environ.get("OKR_DUCKDB_STORAGE_VERSION") or DEFAULT_DUCKDB_STORAGE_VERSION
-
-
-def is_duckdb(url: str) -> bool:
-    return sa.make_url(url).get_backend_name() == "duckdb"
-
-
-def engine_options(url: str) -> dict[str, Any]:
-    """create_engine() arguments for a warehouse. On DuckDB a file the engine creates gets the
-    BI-readable storage version (an existing file keeps its own); every engine of one process
-    must pass the same, since DuckDB refuses a second connection with other settings."""
-    if not is_duckdb(url):
-        return {}
-    return {"connect_args": {"config": {"storage_compatibility_version": duckdb_storage_version()}}}
-
-
-def is_locked(err: BaseException) -> bool:
-    lowered = str(err).lower()
-    return "could not set lock" in lowered or "conflicting lock" in lowered
-
-
-def _patient_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
-    """A DuckDB connection, waiting up to lock_timeout() for another process's lock to go."""
-    deadline = time.monotonic() + lock_timeout()
-    while True:
-        try:
-            return dialect.connect(*cargs, **cparams)
-        except Exception as err:
-            if not is_locked(err) or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.2)
-
-
-def translate(err: Exception, url: str) -> StoreError:
-    """Turn a driver error into one line that says what happened and what to do."""
-    message = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
-    if is_locked(err):
-        return WarehouseLocked(
-            f"the warehouse {display(url)} is in use by another process (waited"
-            f" {lock_timeout():g} s, see OKR_LOCK_TIMEOUT); wait for it to finish (or close it)"
-            " and run the command again"
-        )
-    return StoreError(f"warehouse error on {display(url)}: {message}")
-
-
-def sql_literal(text: str) -> str:
-    """A text as an SQL string literal (for statements that take no parameters)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def display(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
-
-
 @dataclass
 class Rejection:
     source: str
@@ -217,12 +128,7 @@ def read_lines(source: str, handle: Iterable[str]) -> Iterator[Line]:
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
-        try:
-            self.engine = sa.create_engine(url, **engine_options(url))
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
-            raise StoreError(f"cannot open warehouse {url!r}: {err}") from None
-        if is_duckdb(url):
-            sa.event.listen(self.engine, "do_connect", _patient_connect)
+        self.engine = create_engine(url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -351,13 +257,6 @@ class Store:
                 for i, r in enumerate(rejections, start=1)
             ],
         )
-
-    def ingest(self, names: list[str], now: datetime | None = None) -> AppendResult:
-        """Ingest metric observation files (CSV, Parquet, JSON lines) as one batch."""
-        from .ingest import ingest
-
-        self.init()
-        return ingest(self.url, self.engine, names, now or utc_now())
 
     def query(self, sql: str, **params: Any) -> list[sa.Row[Any]]:
         try:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from okr_plugin.ingest import ingest
 from okr_plugin.store import AppendResult, Store, read_lines
 
 from conftest import Workspace
@@ -209,7 +210,7 @@ def test_observation_rows_are_all_accounted_for(
     ws = hostile_store
     path = ws.folder / "hostile.csv"
     write(path, [HEADER, *rows], bom, crlf)
-    account(ws, "okr_observations", len(rows), lambda store: store.ingest([str(path)]))
+    account(ws, "okr_observations", len(rows), lambda store: ingest(store, [str(path)]))
 
 
 def test_injection_strings_are_stored_verbatim(hostile_store: Workspace) -> None:

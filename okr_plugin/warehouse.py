@@ -1,0 +1,76 @@
+"""The warehouse connection: engines, DuckDB's lock and settings, and driver errors turned
+into one-line messages. Every difference between DuckDB and PostgreSQL at the connection level
+lives here."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from .errors import StoreError, WarehouseLocked
+from .settings import duckdb_storage_version, lock_timeout
+
+
+def is_duckdb(url: str) -> bool:
+    return sa.make_url(url).get_backend_name() == "duckdb"
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """create_engine() arguments for a warehouse. On DuckDB a file the engine creates gets the
+    BI-readable storage version (an existing file keeps its own); every engine of one process
+    must pass the same, since DuckDB refuses a second connection with other settings."""
+    if not is_duckdb(url):
+        return {}
+    return {"connect_args": {"config": {"storage_compatibility_version": duckdb_storage_version()}}}
+
+
+def is_locked(err: BaseException) -> bool:
+    lowered = str(err).lower()
+    return "could not set lock" in lowered or "conflicting lock" in lowered
+
+
+def patient_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+    """A DuckDB connection, waiting up to lock_timeout() for another process's lock to go."""
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as err:
+            if not is_locked(err) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
+def translate(err: Exception, url: str) -> StoreError:
+    """Turn a driver error into one line that says what happened and what to do."""
+    message = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+    if is_locked(err):
+        return WarehouseLocked(
+            f"the warehouse {display(url)} is in use by another process (waited"
+            f" {lock_timeout():g} s, see OKR_LOCK_TIMEOUT); wait for it to finish (or close it)"
+            " and run the command again"
+        )
+    return StoreError(f"warehouse error on {display(url)}: {message}")
+
+
+def sql_literal(text: str) -> str:
+    """A text as an SQL string literal (for statements that take no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def display(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for the warehouse; on DuckDB it waits for another process's lock (up to
+    lock_timeout()) instead of failing at once."""
+    try:
+        engine = sa.create_engine(url, **engine_options(url))
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
+        raise StoreError(f"cannot open warehouse {url!r}: {err}") from None
+    if is_duckdb(url):
+        sa.event.listen(engine, "do_connect", patient_connect)
+    return engine
