@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+# Validation limits, one place for goal events (here) and observations (ingest.py).
 MAX_TEXT = 10_000
 MAX_ID = 256
+YEARS = (1900, 9998)  # timestamps outside are refused: not every engine and driver takes them
+NUL_REASON = "contains a NUL character (\\u0000), which no warehouse stores"
+FUTURE_REASON = "is in the future; an import may only supply a time already past"
 
 LEVELS = ("company", "team", "individual")
 KINDS = ("aspirational", "committed")
@@ -295,7 +299,7 @@ def parse_timestamp(path: str, value: Any) -> datetime:
         ) from None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    if not 1900 <= parsed.year <= 9998:
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
         raise InvalidEvent(f"{path} is out of range: {raw[:40]!r}")
     return parsed
 
@@ -329,7 +333,7 @@ def parse_json_line(line: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise InvalidEvent(f"an event must be a JSON object, got {_type_name(obj)}")
     if _has_nul(obj):
-        raise InvalidEvent("a text contains a NUL character (\\u0000), which no warehouse stores")
+        raise InvalidEvent(f"a text {NUL_REASON}")
     return obj
 
 
@@ -364,10 +368,7 @@ def validate(obj: Mapping[str, Any], now: datetime) -> GoalEvent:
     if obj.get("recorded_at") is not None:
         recorded_at = parse_timestamp("recorded_at", obj["recorded_at"])
         if recorded_at > now:
-            raise InvalidEvent(
-                f"recorded_at {obj['recorded_at']} is in the future; "
-                "an import may only supply a time already past"
-            )
+            raise InvalidEvent(f"recorded_at {obj['recorded_at']} {FUTURE_REASON}")
     actor = None if obj.get("actor") is None else text("actor", obj["actor"])
     payload = obj.get("payload", {})
     if payload is None:

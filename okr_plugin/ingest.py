@@ -20,7 +20,7 @@ import duckdb
 import sqlalchemy as sa
 
 from .errors import StoreError
-from .events import utc_now
+from .events import FUTURE_REASON, MAX_ID, NUL_REASON, YEARS, utc_now
 from .settings import duckdb_memory_limit
 from .store import NUL_SHOWN, AppendResult, Rejection, Store
 from .warehouse import sql_literal, translate
@@ -255,7 +255,7 @@ def _validate(duck: Any, now: datetime) -> None:
         (
             "contains(concat_ws('|', event_id, client_id, kpi_id, observed_at_text, value_text,"
             " source, segment, recorded_at_text), chr(0))",
-            "'a field contains a NUL character (\\u0000), which no warehouse stores'",
+            sql_literal(f"a field {NUL_REASON}"),
         ),
         *(
             (
@@ -272,7 +272,7 @@ def _validate(duck: Any, now: datetime) -> None:
             " (ISO 8601, e.g. 2026-07-01 or 2026-07-01T09:00:00Z)'",
         ),
         (
-            "year(observed_at) not between 1900 and 9998",
+            f"year(observed_at) not between {YEARS[0]} and {YEARS[1]}",
             "'observed_at ' || observed_at_text || ' is out of range'",
         ),
         ("value is null", "'value ' || value_text || ' is not a number'"),
@@ -283,12 +283,11 @@ def _validate(duck: Any, now: datetime) -> None:
         ),
         (
             f"recorded_at > cast({now_literal} as timestamp)",
-            "'recorded_at ' || recorded_at_text || ' is in the future;"
-            " an import may only supply a time already past'",
+            "'recorded_at ' || recorded_at_text || " + sql_literal(f" {FUTURE_REASON}"),
         ),
         (
-            "greatest(length(event_id), length(client_id), length(kpi_id)) > 256",
-            "'ids are at most 256 characters'",
+            f"greatest(length(event_id), length(client_id), length(kpi_id)) > {MAX_ID}",
+            f"'ids are at most {MAX_ID} characters'",
         ),
     ]
     reason_sql = "case " + " ".join(f"when {w} then {r}" for w, r in reasons) + " end"
