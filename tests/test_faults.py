@@ -43,8 +43,28 @@ def kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        wait_for_group_exit(process.pid)
         FAULTS["kills"] += 1
         return True
+
+
+def wait_for_group_exit(group: int, timeout: float = 30) -> None:
+    """Wait until no live process is left in the group: a killed child (dbt) may still be
+    exiting, and holding the warehouse's lock, after its parent has been reaped."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = False
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":  # process group; not a zombie
+                alive = True
+                break
+        if not alive:
+            return
+        time.sleep(0.05)
 
 
 def big_goal_file(folder: Path) -> Path:
