@@ -49,22 +49,25 @@ def kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
 
 
 def wait_for_group_exit(group: int, timeout: float = 30) -> None:
-    """Wait until no live process is left in the group: a killed child (dbt) may still be
-    exiting, and holding the warehouse's lock, after its parent has been reaped."""
+    """Wait until nothing is left running in the group: a killed child (dbt) may still be
+    exiting, and holding the warehouse's lock, after its parent has been reaped. A zombie whose
+    other threads have not finished exiting still holds its files."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         alive = False
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
+                # after "pid (comm)": state, ppid, process group, ..., thread count (18th)
                 fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == group and fields[0] != "Z":  # process group; not a zombie
+            if int(fields[2]) == group and (fields[0] != "Z" or int(fields[17]) > 1):
                 alive = True
                 break
         if not alive:
             return
         time.sleep(0.05)
+    raise AssertionError(f"processes of group {group} still running {timeout} s after SIGKILL")
 
 
 def big_goal_file(folder: Path) -> Path:
