@@ -26,3 +26,9 @@
 {% macro okr_as_of_date() -%}
     cast({{ okr_as_of() }} as date)
 {%- endmacro %}
+
+{#- Whether a slice (int_okr__slices) is the current one, the `as_of` day's: the slice the
+    current-state marts select. -#}
+{% macro okr_is_current_slice(date_day='date_day') -%}
+    {{ date_day }} = {{ okr_as_of_date() }}
+{%- endmacro %}

@@ -1,16 +1,64 @@
 {#-
-    The daily marts (okr_key_result_daily, okr_objective_daily) are incremental without `as_of`:
-    each run deletes its rows from the first day of int_okr__daily_slices and inserts the days
-    listed there (a plain table when built with `as_of`, or with --full-refresh). Their text
-    columns are cast to varchar, the contract's type: on PostgreSQL dbt.type_string() is text,
-    which on_schema_change would take for a change of type on every incremental run.
+    The daily marts (okr_key_result_daily, okr_objective_daily): switched off with
+    okr_daily_history: false. Incremental without `as_of`, by okr_replace_slices below (a plain
+    table when built with `as_of` or with --full-refresh). Their text columns are cast to
+    varchar, the contract's type: on PostgreSQL dbt.type_string() is text, which
+    on_schema_change would take for a change of type on every incremental run.
 -#}
-{% macro okr_daily_config() -%}
+{% macro okr_daily_mart() -%}
     {{ config(
+        enabled=var('okr_daily_history'),
         materialized='incremental' if var('as_of') is none else 'table',
-        incremental_strategy='append',
+        incremental_strategy='okr_replace_slices',
         on_schema_change='fail',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where date_day >="
-            ~ " (select min(date_day) from {{ ref('int_okr__daily_slices') }}){% endif %}",
     ) }}
+    {{- okr_daily_guard() }}
+{%- endmacro %}
+
+{#-
+    The daily marts' incremental strategy: delete every day from the first slice of this run on
+    (int_okr__slices), then insert the new rows. Unlike delete+insert on a key, it also clears a
+    day on which nothing is active any more.
+-#}
+{% macro get_incremental_okr_replace_slices_sql(arg_dict) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where date_day >= (select min(date_day) from {{ ref('int_okr__slices') }});
+    {{ get_delete_insert_merge_sql(
+        arg_dict['target_relation'], arg_dict['temp_relation'], none, arg_dict['dest_columns'], none) }}
+{%- endmacro %}
+
+{#- The daily marts' lineage: the moment a day is described at, and the watermarks of the build
+    that computed it (slices: int_okr__slices joined on the day). -#}
+{% macro okr_daily_lineage_columns(slices='slices') -%}
+    cast({{ slices }}.known_at as {{ dbt.type_timestamp() }}) as known_at,
+    cast({{ slices }}.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
+    cast({{ slices }}.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
+    cast({{ slices }}.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
+{%- endmacro %}
+
+{#-
+    Refuses to build a daily mart that would skip days: int_okr__slices holds only the days
+    changed since its previous build (since_*), so a mart must have been built from that build
+    too (an earlier build that stopped between the two leaves it behind), and a mart built for
+    the first time needs every day. Either way the remedy is a full refresh.
+-#}
+{% macro okr_daily_guard() -%}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
+        {%- set slices = run_query(
+            'select max(since_event_no), max(since_observation_no),'
+            ~ ' max(built_through_event_no), max(built_through_observation_no) from ' ~ ref('int_okr__slices')).rows[0] -%}
+        {%- if slices[0] is not none or slices[1] is not none -%}
+            {%- set built = none -%}
+            {%- if is_incremental() -%}
+                {%- set built = run_query(
+                    'select max(built_through_event_no), max(built_through_observation_no) from ' ~ this).rows[0] -%}
+            {%- endif -%}
+            {%- if built is none or (
+                    (built[0], built[1]) != (slices[0], slices[1]) and (built[0], built[1]) != (slices[2], slices[3])) -%}
+                {{ exceptions.raise_compiler_error(
+                    this.identifier ~ " lacks days of an earlier build that did not reach it: rebuild the daily"
+                    ~ " history with `okr build --full-refresh` (or dbt build --full-refresh)") }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}

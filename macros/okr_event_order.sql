@@ -16,15 +16,16 @@
 {%- endmacro %}
 
 {#-
-    The latest version of each entity (per client and key) of a versions relation, by
-    okr_latest_first: current state in event sourcing.
+    The latest version of each entity (partition_by: the columns that name one, such as
+    'date_day, client_id, objective_id') of a versions relation, by okr_latest_first: current
+    state in event sourcing.
 -#}
-{% macro okr_latest_versions(relation, key, by=[]) -%}
+{% macro okr_latest_versions(relation, partition_by) -%}
     select *
     from (
         select
             *,
-            row_number() over (partition by {{ okr_by(by) }} client_id, {{ key }} order by {{ okr_latest_first() }}) as recency
+            row_number() over (partition by {{ partition_by }} order by {{ okr_latest_first() }}) as recency
         from {{ relation }}
     ) as ranked
     where recency = 1

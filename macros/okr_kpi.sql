@@ -25,38 +25,6 @@
     ]) }}
 {%- endmacro %}
 
-{#-
-    Corrections: observations with the same client, KPI, observed_at, source and segment
-    describe one fact; the one recorded last (then the higher sequence_no) wins.
-    relation: observations with the staging columns (and the `by` columns: known_from gives the
-    winners among what was known on each day, see int_okr__kpi_daily_segments).
--#}
-{% macro okr_current_observations(relation, by=[]) -%}
-    select
-        {{ okr_by(by) }}
-        event_id,
-        client_id,
-        kpi_id,
-        observed_at,
-        observed_date,
-        value,
-        source,
-        segment,
-        recorded_at,
-        sequence_no,
-        origin
-    from (
-        select
-            *,
-            row_number() over (
-                partition by {{ okr_by(by) }} client_id, kpi_id, observed_at, source, segment
-                order by recorded_at desc, sequence_no desc, event_id desc
-            ) as correction_rank
-        from {{ relation }}
-    ) as ranked
-    where correction_rank = 1
-{%- endmacro %}
-
 {#- A non-null key for a segment ('s:' || segment, '-' for none): joins and merges on it work
     where null = null would not. -#}
 {% macro okr_segment_key(segment) -%}

@@ -117,6 +117,19 @@ def objective_daily(ws: Workspace) -> dict[str, dict[str, Any]]:
     return {str(row["date_day"]): row for row in rows}
 
 
+def append_late_check_in(ws: Workspace) -> None:
+    """A check-in of kr1 measured on 17 July, recorded on the 19th, appended today: 400."""
+    late = event(
+        "c3",
+        "key_result_checked_in",
+        "kr1",
+        "2026-07-17T12:00:00Z",
+        {"value": 400},
+        recorded_at="2026-07-19T08:00:00Z",
+    )
+    assert ws.append([late], name="late.jsonl").code == 0
+
+
 @pytest.fixture(scope="module")
 def built(module_workspace: Workspace) -> Workspace:
     ws = module_workspace
@@ -208,19 +221,10 @@ def test_each_day_equals_an_as_of_build_for_that_day(built: Workspace) -> None:
 def test_incremental_build_adds_only_what_changed(built: Workspace) -> None:
     ws = built
     assert ws.okr("build").code == 0  # back to now, from whatever the last build left
-    # a check-in measured on the 17th, recorded on the 19th, appended today
-    late = event(
-        "c3",
-        "key_result_checked_in",
-        "kr1",
-        "2026-07-17T12:00:00Z",
-        {"value": 400},
-        recorded_at="2026-07-19T08:00:00Z",
-    )
-    assert ws.append([late], name="late.jsonl").code == 0
+    append_late_check_in(ws)
     assert ws.okr("build").code == 0
     # only the days from the 19th, when it became known, were computed again
-    first = ws.rows("select min(date_day) as first_day from int_okr__daily_slices")
+    first = ws.rows("select min(date_day) as first_day from int_okr__slices")
     assert str(first[0]["first_day"]) == "2026-07-19"
     incremental = daily(ws)
     # 19 July: c3 (the 17th) is the latest: 400 / 800 = 0.5; on the 20th c2 arrives but was
@@ -230,11 +234,36 @@ def test_incremental_build_adds_only_what_changed(built: Workspace) -> None:
     assert incremental[("kr1", "2026-07-18")]["score"] == pytest.approx(0.375)
 
     assert ws.okr("build", "--full-refresh").code == 0
-    assert (
-        ws.rows("select min(date_day) as d from int_okr__daily_slices")[0]["d"]
-        < first[0]["first_day"]
-    )
+    assert ws.rows("select min(date_day) as d from int_okr__slices")[0]["d"] < first[0]["first_day"]
     full = daily(ws)
     assert full.keys() == incremental.keys()
     for key, row in full.items():
         assert {f: incremental[key][f] for f in FIGURES} == {f: row[f] for f in FIGURES}, key
+
+
+def test_daily_marts_refuse_to_skip_the_days_of_an_unfinished_build(
+    duckdb_workspace: Workspace,
+) -> None:
+    from okr_plugin.build import DbtProject
+
+    ws = duckdb_workspace
+    assert ws.append(goals()).code == 0
+    assert ws.okr("build").code == 0
+    append_late_check_in(ws)
+    # a build that stopped after the slices: they moved on, the marts did not
+    DbtProject(ws.url).run("build", options=["--select", "int_okr__slices"])
+    stopped = ws.okr("build")
+    assert stopped.code != 0
+    # the error is one line, after dbt's progress
+    error = stopped.err.strip().splitlines()[-1]
+    assert "okr_key_result_daily lacks days of an earlier build" in error
+    assert "okr build --full-refresh" in error
+    assert ws.okr("build", "--full-refresh").code == 0
+    # 19 July: c3 (measured on the 17th, known from the 19th) is the latest check-in
+    assert daily(ws)[("kr1", "2026-07-19")]["current_value"] == 400
+    # the first observations after builds that had none reach the days they were known on:
+    # kr2 sums visits from 1 July, on 6 July 100 (the 5th) + 200 (the 6th) = 300
+    (ws.folder / "visits.csv").write_text(OBSERVATIONS)
+    assert ws.okr("ingest", str(ws.folder / "visits.csv")).code == 0
+    assert ws.okr("build").code == 0
+    assert daily(ws)[("kr2", "2026-07-06")]["current_value"] == 300

@@ -106,9 +106,22 @@ known as (
 
 ),
 
+-- corrections: observations with the same client, KPI, observed_at, source and segment
+-- describe one fact; among those known by each day, the one recorded last (then the higher
+-- sequence_no) wins
 current_observations as (
 
-    {{ okr_current_observations('known', ['known_from']) }}
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by known_from, client_id, kpi_id, observed_at, source, segment
+                order by recorded_at desc, sequence_no desc, event_id desc
+            ) as correction_rank
+        from known
+    ) as ranked
+    where correction_rank = 1
 
 ),
 

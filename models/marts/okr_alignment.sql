@@ -7,44 +7,49 @@
 with recursive objectives as (
 
     select client_id, objective_id, parent_objective_id, title, level, period
-    from {{ ref('int_okr__objectives_current') }}
+    from {{ ref('int_okr__objectives') }}
+    where {{ okr_is_current_slice() }}
 
 ),
 
-roots as (
+-- each objective's link to its parent, when the parent is active
+links as (
 
-    select child.client_id, child.objective_id
+    select child.client_id, child.objective_id as from_id, child.parent_objective_id as to_id
     from objectives as child
-    left join objectives as parent
+    inner join objectives as parent
         on child.client_id = parent.client_id
         and child.parent_objective_id = parent.objective_id
-    where parent.objective_id is null
 
 ),
 
-tree (client_id, objective_id, root_objective_id, depth, path) as (
+{{ okr_alignment_walk('ancestors', 'objectives', 'links', ['client_id'], var('okr_max_alignment_depth')) }},
+
+-- where each walk up ends: an ancestor without an active parent (none in a cycle)
+roots as (
+
+    select ancestors.client_id, ancestors.start_id as objective_id, ancestors.reached_id as root_objective_id, ancestors.depth
+    from ancestors
+    where not exists (
+        select 1 from links
+        where links.client_id = ancestors.client_id and links.from_id = ancestors.reached_id
+    )
+
+),
+
+tree as (
 
     select
-        client_id,
-        objective_id,
-        objective_id,
-        0,
-        cast(objective_id as {{ dbt.type_string() }})
+        roots.client_id,
+        roots.objective_id,
+        roots.root_objective_id,
+        roots.depth,
+        {{ dbt.listagg('ancestors.reached_id', "' > '", 'order by ancestors.depth desc') }} as path
     from roots
-
-    union all
-
-    select
-        objectives.client_id,
-        objectives.objective_id,
-        tree.root_objective_id,
-        tree.depth + 1,
-        cast(tree.path || ' > ' || objectives.objective_id as {{ dbt.type_string() }})
-    from tree
-    inner join objectives
-        on tree.client_id = objectives.client_id
-        and tree.objective_id = objectives.parent_objective_id
-    where tree.depth < {{ var('okr_max_alignment_depth') }}
+    inner join ancestors
+        on roots.client_id = ancestors.client_id
+        and roots.objective_id = ancestors.start_id
+    group by roots.client_id, roots.objective_id, roots.root_objective_id, roots.depth
 
 ),
 

@@ -84,14 +84,7 @@ links as (
 
 spine as (
 
-    select cast(day_start as date) as date_day
-    from (
-        select
-            cast(min(starts_on) as {{ dbt.type_timestamp() }}) as first_day,
-            cast(max(ends_on) as {{ dbt.type_timestamp() }}) as last_day
-        from annotations
-    ) as bounds
-    cross join generate_series(bounds.first_day, bounds.last_day, interval '1 day') as days (day_start)
+    {{ okr_day_spine('(select min(starts_on) from annotations)', '(select max(ends_on) from annotations)') }}
 
 ),
 

@@ -14,7 +14,7 @@ latest as (
 
     -- the latest event of each annotation: it is in force when that is an annotation_added
     -- (whose content then is the latest), and gone when it is an annotation_removed
-    {{ okr_latest_versions('events', 'entity_id') }}
+    {{ okr_latest_versions('events', 'client_id, entity_id') }}
 
 ),
 

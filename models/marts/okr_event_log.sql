@@ -11,6 +11,14 @@ with events as (
 
 ),
 
+-- the versions of the current slice: every version visible at `as_of`
+objective_versions as (
+
+    select * from {{ ref('int_okr__objective_versions') }}
+    where {{ okr_is_current_slice() }}
+
+),
+
 key_result_versions as (
 
     select
@@ -19,6 +27,14 @@ key_result_versions as (
             partition by client_id, key_result_id order by {{ okr_replay_order() }}
         ) as previous_target_value
     from {{ ref('int_okr__key_result_versions') }}
+    where {{ okr_is_current_slice() }}
+
+),
+
+kpi_versions as (
+
+    select * from {{ ref('int_okr__kpi_versions') }}
+    where {{ okr_is_current_slice() }}
 
 ),
 
@@ -26,13 +42,13 @@ names as (
 
     -- the latest name of every entity, for events that do not version it
     select client_id, 'objective' as entity_type, objective_id as entity_id, title as name
-    from ({{ okr_latest_versions(ref('int_okr__objective_versions'), 'objective_id') }}) as objectives
+    from ({{ okr_latest_versions('objective_versions', 'client_id, objective_id') }}) as objectives
     union all
     select client_id, 'key_result', key_result_id, title
-    from ({{ okr_latest_versions(ref('int_okr__key_result_versions'), 'key_result_id') }}) as key_results
+    from ({{ okr_latest_versions('key_result_versions', 'client_id, key_result_id') }}) as key_results
     union all
     select client_id, 'kpi', kpi_id, name
-    from ({{ okr_latest_versions(ref('int_okr__kpi_versions'), 'kpi_id') }}) as kpis
+    from ({{ okr_latest_versions('kpi_versions', 'client_id, kpi_id') }}) as kpis
 
 ),
 

@@ -1,20 +1,15 @@
 {#-
     Each key result on each day of its window (the objective's period start to the due date) up
     to `as_of`, with the figures okr_key_results would show with `as_of` set to the end of that
-    day: burn-up charts. Incremental (see okr_daily_config).
+    day: burn-up charts: the slices of int_okr__key_result_scores in the window.
+    Incremental (see okr_daily_mart).
 -#}
-{{ okr_daily_config() }}
+{{ okr_daily_mart() }}
 
 with scores as (
 
-    select * from {{ ref('int_okr__key_result_scores_daily') }}
+    select * from {{ ref('int_okr__key_result_scores') }}
     where date_day between window_start and due_date
-
-),
-
-slices as (
-
-    select * from {{ ref('int_okr__daily_slices') }}
 
 ),
 
@@ -44,12 +39,9 @@ final as (
         cast(scores.confidence as {{ okr_type_double() }}) as confidence,
         cast(scores.value_source as varchar) as value_source,
         cast(scores.value_event_id as varchar) as value_event_id,
-        cast(slices.known_at as {{ dbt.type_timestamp() }}) as known_at,
-        cast(slices.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
-        cast(slices.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
-        cast(slices.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
+        {{ okr_daily_lineage_columns() }}
     from scores
-    inner join slices
+    inner join {{ ref('int_okr__slices') }} as slices
         on scores.date_day = slices.date_day
 
 )

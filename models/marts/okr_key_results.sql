@@ -7,6 +7,7 @@
 with scores as (
 
     select * from {{ ref('int_okr__key_result_scores') }}
+    where {{ okr_is_current_slice() }}
 
 ),
 

@@ -15,7 +15,8 @@ with daily as (
 kpis as (
 
     select client_id, kpi_id, aggregation, target_value, target_grain
-    from {{ ref('int_okr__kpis_current') }}
+    from {{ ref('int_okr__kpis') }}
+    where {{ okr_is_current_slice() }}
 
 ),
 

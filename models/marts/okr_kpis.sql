@@ -4,7 +4,8 @@
 -#}
 with kpis as (
 
-    select * from {{ ref('int_okr__kpis_current') }}
+    select * from {{ ref('int_okr__kpis') }}
+    where {{ okr_is_current_slice() }}
 
 ),
 

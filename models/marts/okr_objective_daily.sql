@@ -1,24 +1,13 @@
 {#-
     Each objective on each day of its period up to `as_of`, with the score, grade, expected
     progress and health okr_objectives would show with `as_of` set to the end of that day.
-    Incremental (see okr_daily_config).
+    The slices of int_okr__objective_assessments in the period. Incremental (see okr_daily_mart).
 -#}
-{{ okr_daily_config() }}
+{{ okr_daily_mart() }}
 
 with assessed as (
 
-    {{ okr_objective_assessment(
-        ref('int_okr__objectives_daily'),
-        ref('int_okr__objective_scores_daily'),
-        ref('int_okr__key_result_scores_daily'),
-        'objectives.date_day',
-        ['date_day']) }}
-
-),
-
-slices as (
-
-    select * from {{ ref('int_okr__daily_slices') }}
+    select * from {{ ref('int_okr__objective_assessments') }}
 
 ),
 
@@ -40,12 +29,9 @@ final as (
         cast(assessed.expected_progress as {{ okr_type_double() }}) as expected_progress,
         cast(assessed.health as varchar) as health,
         cast(assessed.key_result_count as {{ dbt.type_int() }}) as key_result_count,
-        cast(slices.known_at as {{ dbt.type_timestamp() }}) as known_at,
-        cast(slices.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
-        cast(slices.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
-        cast(slices.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
+        {{ okr_daily_lineage_columns() }}
     from assessed
-    inner join slices
+    inner join {{ ref('int_okr__slices') }} as slices
         on assessed.date_day = slices.date_day
     where assessed.date_day between assessed.period_start and assessed.period_end
 

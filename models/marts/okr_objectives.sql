@@ -1,15 +1,13 @@
 {#-
     Current state of every active objective at `as_of`: its definition in effect, its score (the
     weighted mean of its active key results and aligned child objectives), grade, expected
-    progress over its period and health (docs/rules.md, Objectives). One row per objective.
+    progress over its period and health (docs/rules.md, Objectives). One row per objective: the current slice of
+    int_okr__objective_assessments.
 -#}
 with assessed as (
 
-    {{ okr_objective_assessment(
-        ref('int_okr__objectives_current'),
-        ref('int_okr__objective_scores'),
-        ref('int_okr__key_result_scores'),
-        okr_as_of_date()) }}
+    select * from {{ ref('int_okr__objective_assessments') }}
+    where {{ okr_is_current_slice() }}
 
 ),
 

@@ -1,14 +1,15 @@
 {#-
-    The goal events known at the end of each day of int_okr__daily_slices: one row per day and
-    event that had occurred and been recorded by then (on the `as_of` day, by `as_of`, which
-    staging already applies). Replaying each day's rows gives the state an `as_of` build for
-    that day would show.
+    The goal events (objective, key result and KPI) known in each slice of int_okr__slices: one
+    row per slice and event that had occurred and been recorded by its known_at. Replaying a
+    slice's rows gives the state an `as_of` build for that moment shows.
 
-    Only the days on which a daily mart can need the entity: an objective from the earliest
-    period start to the latest period end (or due date of its key results) of itself and of
-    every objective it was ever aligned under, in any version; a key result over the days of the
-    objectives it was ever under. Outside them no daily row reads the entity, and a key result
-    of a past quarter is not replayed on every day since. KPI definitions are kept every day.
+    The current slice holds every event (staging already applies `as_of`). The other slices, the
+    days of the daily marts, hold only the entities a daily mart can need that day: an objective
+    from the earliest period start to the latest period end (or due date of its key results) of
+    itself and of every objective it was ever aligned under, in any version; a key result over
+    the days of the objectives it was ever under. Outside them no daily row reads the entity, and
+    a key result of a past quarter is not replayed on every day since. KPI definitions are in
+    every slice.
 -#}
 with recursive events as (
 
@@ -31,38 +32,25 @@ objective_days as (
 
 ),
 
+-- every alignment of an objective in any version
 parents as (
 
-    select distinct client_id, entity_id as objective_id, parent_objective_id
+    select distinct client_id, entity_id as from_id, parent_objective_id as to_id
     from events
     where entity_type = 'objective' and parent_objective_id is not null
 
 ),
 
-ancestors (client_id, objective_id, ancestor_id, depth) as (
-
-    select client_id, objective_id, objective_id, 0
-    from objective_days
-
-    union all
-
-    select ancestors.client_id, ancestors.objective_id, parents.parent_objective_id, ancestors.depth + 1
-    from ancestors
-    inner join parents
-        on ancestors.client_id = parents.client_id
-        and ancestors.ancestor_id = parents.objective_id
-    where ancestors.depth < {{ var('okr_max_alignment_depth') }}
-
-),
+{{ okr_alignment_walk('ancestors', 'objective_days', 'parents', ['client_id'], var('okr_max_alignment_depth')) }},
 
 objective_spans as (
 
-    select ancestors.client_id, ancestors.objective_id, min(days.first_day) as first_day, max(days.last_day) as last_day
+    select ancestors.client_id, ancestors.start_id as objective_id, min(days.first_day) as first_day, max(days.last_day) as last_day
     from ancestors
     inner join objective_days as days
         on ancestors.client_id = days.client_id
-        and ancestors.ancestor_id = days.objective_id
-    group by ancestors.client_id, ancestors.objective_id
+        and ancestors.reached_id = days.objective_id
+    group by ancestors.client_id, ancestors.start_id
 
 ),
 
@@ -96,7 +84,7 @@ final as (
     select
         slices.date_day,
         events.*
-    from {{ ref('int_okr__daily_slices') }} as slices
+    from {{ ref('int_okr__slices') }} as slices
     inner join events
         on events.occurred_at <= slices.known_at
         and events.recorded_at <= slices.known_at
@@ -105,7 +93,8 @@ final as (
         and events.entity_type = spans.entity_type
         and events.entity_id = spans.entity_id
     where
-        events.entity_type = 'kpi'
+        slices.is_current
+        or events.entity_type = 'kpi'
         or slices.date_day between spans.first_day and spans.last_day
 
 )
