@@ -17,20 +17,13 @@ import sqlalchemy as sa
 
 from .child import run_child, serve
 from .errors import OkrError, StoreError
+from .resources import project_dir
 from .settings import duckdb_memory_limit
 from .warehouse import display, is_locked, translate
-
-PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 class BuildError(OkrError):
     """dbt failed; the message carries dbt's own reason."""
-
-
-def project_dir() -> Path:
-    """The dbt project: inside the installed package, or the repository root in a checkout."""
-    packaged = PACKAGE_DIR / "dbt_project"
-    return packaged if (packaged / "dbt_project.yml").exists() else PACKAGE_DIR.parent
 
 
 def work_dir(url: str) -> Path:

@@ -18,9 +18,10 @@ from .build import DbtProject, work_dir
 from .dashboards import write_superset_bundle
 from .errors import OkrError, StoreError
 from .events import InvalidEvent, parse_timestamp
+from .gate.results import GateReport, QualityGateFailed
+from .gate.runner import run_gate
 from .ingest import ingest
 from .publish import POSTGRES_NOTE, publish
-from .quality import GateReport, QualityGateFailed, run_gate
 from .report import write_report
 from .scorecard import render_scorecard
 from .settings import resolve_warehouse
@@ -253,8 +254,7 @@ def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
 def _check(url: str, variables: dict[str, Any], show_passed: bool = False) -> GateReport:
     """Run the quality gate; print its failures (and, for okr check, what passed)."""
     print(f"checking the input tables of {display(url)}", file=sys.stderr)
-    relations = variables.get("okr_observation_relations") or []
-    report = run_gate(url, work_dir(url) / "quality", list(relations))
+    report = run_gate(url, work_dir(url) / "quality", variables)
     out = sys.stdout if show_passed else sys.stderr
     for outcome in report.outcomes:
         if show_passed or not outcome.success:

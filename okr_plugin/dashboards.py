@@ -21,9 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 import yaml
 
-from .build import PACKAGE_DIR
 from .errors import OkrError, StoreError
 from .publish import default_snapshot
+from .resources import bi_dir
 from .warehouse import display, is_duckdb
 
 VERSION = "1.0.0"  # of Superset's import format
@@ -31,12 +31,6 @@ BUNDLE_FOLDER = "okr_plugin_dashboards"
 ROW_LIMIT = 10000
 NUMBER_FORMAT = ",.3~f"
 METRIC = re.compile(r"^(?P<aggregate>[A-Z_]+)\((?P<column>\w+)\)$")
-
-
-def bi_dir() -> Path:
-    """bi/: inside the installed package, or the repository root in a checkout."""
-    packaged = PACKAGE_DIR / "bi"
-    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "bi"
 
 
 def _load(path: Path) -> dict[str, Any]:

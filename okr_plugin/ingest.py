@@ -21,8 +21,17 @@ import sqlalchemy as sa
 
 from .errors import StoreError
 from .events import FUTURE_REASON, MAX_ID, NUL_REASON, YEARS, utc_now
+from .resources import sql_statements
+from .schema import okr_observations, okr_rejected_events
 from .settings import duckdb_memory_limit
-from .store import NUL_SHOWN, AppendResult, Rejection, Store
+from .store import (
+    MAX_REASONS_SHOWN,
+    NUL_SHOWN,
+    AppendResult,
+    Rejection,
+    Store,
+    last_number,
+)
 from .warehouse import sql_literal, translate
 
 COLUMNS = (
@@ -47,12 +56,6 @@ FORMATS = {
     ".json": "jsonl",
 }
 CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
-FACT = ("client_id", "kpi_id", "observed_at", "value", "source", "segment")  # what an id names
-# what a person sees of a candidate row c that conflicts with another of the same event_id
-CONFLICT_TEXT = (
-    "concat_ws(',', c.event_id, c.client_id, c.kpi_id, cast(c.observed_at as varchar),"
-    " cast(c.value as varchar), c.source, c.segment)"
-)
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
 
@@ -222,212 +225,25 @@ def _physical_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def _validate(duck: Any, now: datetime) -> None:
-    """okr_ingest_checked: typed rows with the first reason each fails, if any, and event ids
-    derived from content where the file has none."""
-    # A zone-less text parses in UTC; the plain formats go through a fast strptime first.
-    ts = (
-        "coalesce(try_strptime({0}, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']),"
-        " cast(try_cast({0} as timestamptz) at time zone 'UTC' as timestamp))"
+def _prepare_batch(duck: Any, now: datetime) -> int:
+    """From okr_ingest_rows to okr_ingest_candidates and okr_ingest_rejections (DuckDB temp
+    tables; see sql/observation_batch.sql); returns the number of in-batch duplicates."""
+    statements = sql_statements(
+        "observation_batch",
+        now=sql_literal(now.isoformat(sep=" ")),
+        default_source=sql_literal(DEFAULT_SOURCE),
+        nul_reason=sql_literal(NUL_REASON),
+        future_reason=sql_literal(FUTURE_REASON),
+        first_year=YEARS[0],
+        last_year=YEARS[1],
+        max_id=MAX_ID,
+        nul_shown=sql_literal(NUL_SHOWN),
     )
-    now_literal = sql_literal(now.isoformat(sep=" "))
-    duck.execute(
-        f"""
-        create or replace temp view okr_ingest_typed as
-        select
-            file_no, source_file, line_no, raw_text, problem,
-            nullif(trim(event_id), '') as event_id,
-            nullif(trim(client_id), '') as client_id,
-            nullif(trim(kpi_id), '') as kpi_id,
-            observed_at as observed_at_text,
-            {ts.format("nullif(trim(observed_at), '')")} as observed_at,
-            value as value_text,
-            try_cast(trim(value) as double) as value,
-            coalesce(nullif(trim(source), ''), '{DEFAULT_SOURCE}') as source,
-            nullif(trim(segment), '') as segment,
-            recorded_at as recorded_at_text,
-            {ts.format("nullif(trim(recorded_at), '')")} as recorded_at
-        from okr_ingest_rows
-        """
-    )
-    reasons = [
-        ("problem is not null", "problem"),
-        (
-            "contains(concat_ws('|', event_id, client_id, kpi_id, observed_at_text, value_text,"
-            " source, segment, recorded_at_text), chr(0))",
-            sql_literal(f"a field {NUL_REASON}"),
-        ),
-        *(
-            (
-                f"{c} is null and nullif(trim(coalesce({c}_text, '')), '') is null",
-                f"'{c} is required'",
-            )
-            for c in ("observed_at", "value")
-        ),
-        ("client_id is null", "'client_id is required'"),
-        ("kpi_id is null", "'kpi_id is required'"),
-        (
-            "observed_at is null",
-            "'observed_at ' || observed_at_text || ' is not a timestamp"
-            " (ISO 8601, e.g. 2026-07-01 or 2026-07-01T09:00:00Z)'",
-        ),
-        (
-            f"year(observed_at) not between {YEARS[0]} and {YEARS[1]}",
-            "'observed_at ' || observed_at_text || ' is out of range'",
-        ),
-        ("value is null", "'value ' || value_text || ' is not a number'"),
-        ("not isfinite(value)", "'value ' || value_text || ' is not a finite number'"),
-        (
-            "recorded_at is null and recorded_at_text is not null and trim(recorded_at_text) <> ''",
-            "'recorded_at ' || recorded_at_text || ' is not a timestamp'",
-        ),
-        (
-            f"recorded_at > cast({now_literal} as timestamp)",
-            "'recorded_at ' || recorded_at_text || " + sql_literal(f" {FUTURE_REASON}"),
-        ),
-        (
-            f"greatest(length(event_id), length(client_id), length(kpi_id)) > {MAX_ID}",
-            f"'ids are at most {MAX_ID} characters'",
-        ),
-    ]
-    reason_sql = "case " + " ".join(f"when {w} then {r}" for w, r in reasons) + " end"
-    derived_id = (
-        "'obs_' || md5(concat_ws('|', client_id, kpi_id, strftime(observed_at,"
-        " '%Y-%m-%dT%H:%M:%S.%f'), cast(value as varchar), source, coalesce(segment, '')))"
-    )
-    duck.execute(
-        f"""
-        create or replace temp table okr_ingest_checked as
-        with checked as (
-            select *, {reason_sql} as reason from okr_ingest_typed
-        )
-        select
-            * exclude (event_id, raw_text),
-            case when reason is null then coalesce(event_id, {derived_id})
-                else replace(event_id, chr(0), {sql_literal(NUL_SHOWN)}) end as event_id,
-            -- what a person sees of a rejected row: its line, or its fields
-            case when reason is not null then replace(coalesce(raw_text, cast(to_json({{
-                'event_id': event_id, 'client_id': client_id, 'kpi_id': kpi_id,
-                'observed_at': observed_at_text, 'value': value_text, 'source': source,
-                'segment': segment, 'recorded_at': recorded_at_text}}) as varchar)),
-                chr(0), {sql_literal(NUL_SHOWN)}) end as raw_text
-        from checked
-        """
-    )
-    duck.execute("drop view okr_ingest_typed; drop table okr_ingest_rows")  # memory, at 10M rows
-
-
-def _fact(prefix: str) -> str:
-    return "(" + ", ".join(prefix + column for column in FACT) + ")"
-
-
-def _split(duck: Any, now: datetime) -> int:
-    """Candidates and rejections of the batch (DuckDB temp tables); returns the number of
-    in-batch duplicates. The first row of an event_id in the batch is its candidate; a later
-    row with the same content is a duplicate, with other content a conflict."""
-    now_literal = sql_literal(now.isoformat(sep=" "))
-    fact = _fact("checked.")
-    duck.execute(
-        f"""
-        create or replace temp table okr_ingest_repeats as
-        with repeated as (
-            select event_id from okr_ingest_checked where reason is null
-            group by event_id having count(*) > 1
-        )
-        select
-            checked.file_no, checked.line_no, checked.event_id,
-            row_number() over same_id > 1 as is_repeat,
-            {fact} is not distinct from first_value({fact}) over same_id as same_as_first
-        from okr_ingest_checked as checked
-        inner join repeated on checked.event_id = repeated.event_id
-        where checked.reason is null
-        window same_id as (
-            partition by checked.event_id order by checked.file_no, checked.line_no
-            rows between unbounded preceding and unbounded following
-        )
-        """
-    )
-    # batch_position: the line's place in the batch (files in the order given), so that
-    # sequence numbers follow the files without sorting the batch (gaps are harmless)
-    duck.execute(
-        f"""
-        create or replace temp table okr_ingest_candidates as
-        with file_offsets as (
-            select
-                file_no,
-                coalesce(sum(max(line_no)) over (
-                    order by file_no rows between unbounded preceding and 1 preceding), 0)
-                    as line_offset
-            from okr_ingest_checked group by file_no
-        )
-        select
-            event_id, client_id, kpi_id, observed_at, value, source, segment,
-            coalesce(recorded_at, cast({now_literal} as timestamp)) as recorded_at,
-            source_file, line_no, line_no + file_offsets.line_offset as batch_position
-        from okr_ingest_checked as checked
-        inner join file_offsets using (file_no)
-        where reason is null and not exists (
-            select 1 from okr_ingest_repeats as r
-            where r.is_repeat and r.file_no = checked.file_no and r.line_no = checked.line_no
-        )
-        """
-    )
-    duck.execute(
-        f"""
-        create or replace temp table okr_ingest_rejections as
-        select source_file, line_no, event_id, raw_text, reason
-        from okr_ingest_checked where reason is not null
-        union all
-        select c.source_file, c.line_no, c.event_id, {CONFLICT_TEXT},
-            'event_id ' || c.event_id || ' appears earlier in this batch with different content'
-        from okr_ingest_checked as c
-        inner join okr_ingest_repeats as r on r.file_no = c.file_no and r.line_no = c.line_no
-        where r.is_repeat and not r.same_as_first
-        """
-    )
-    repeats = duck.execute(
-        "select count(*) from okr_ingest_repeats where is_repeat and same_as_first"
-    ).fetchone()[0]
-    duck.execute("drop table okr_ingest_repeats; drop table okr_ingest_checked")
+    for name in ("typed", "checked", "drop_rows", "repeats", "candidates", "rejections"):
+        duck.execute(statements[name])
+    repeats = duck.execute(statements["count_repeats"]).fetchone()[0]
+    duck.execute(statements["drop_checked"])  # memory, at 10M rows
     return int(repeats)
-
-
-APPEND_SCRIPT = """
-create temp table okr_ingest_matches as
-select c.event_id, {stored_fact} is not distinct from {batch_fact} as is_same
-from okr_ingest_candidates as c
-inner join okr_observations as o on o.event_id = c.event_id;
-
-insert into okr_ingest_rejections (source_file, line_no, event_id, raw_text, reason)
-select c.source_file, c.line_no, c.event_id, {conflict_text},
-    'event_id ' || c.event_id || ' is already stored with different content;'
-    || ' a correction needs a new event_id (or none: one is derived from the content)'
-from okr_ingest_candidates as c
-inner join okr_ingest_matches as m on m.event_id = c.event_id
-where not m.is_same;
-
-insert into okr_observations (
-    event_id, client_id, kpi_id, observed_at, value, source, segment, recorded_at, sequence_no
-)
-select
-    c.event_id, c.client_id, c.kpi_id, c.observed_at, c.value, c.source, c.segment,
-    c.recorded_at,
-    (select coalesce(max(sequence_no), 0) from okr_observations) + c.batch_position
-from okr_ingest_candidates as c
-where not exists (select 1 from okr_ingest_matches as m where m.event_id = c.event_id);
-
-insert into okr_rejected_events (
-    rejection_no, stream, source, line_no, event_id, raw_text, reason, rejected_at
-)
-select
-    (select coalesce(max(rejection_no), 0) from okr_rejected_events)
-        + row_number() over (order by r.source_file, r.line_no),
-    'okr_observations', r.source_file, r.line_no, r.event_id, coalesce(r.raw_text, ''),
-    r.reason, {now}
-from okr_ingest_rejections as r;
-
-drop table okr_ingest_matches
-"""
 
 
 def ingest(store: Store, names: list[str], now: datetime | None = None) -> AppendResult:
@@ -446,7 +262,6 @@ def ingest(store: Store, names: list[str], now: datetime | None = None) -> Appen
                 with duckdb.connect() as duck:
                     result.duplicates = _prepare(duck, files, now)
                     _copy_to_postgres(duck, conn)
-                conn.execute(sa.text("lock table okr_observations in share row exclusive mode"))
             _append(conn, now, result)
     except sa.exc.DBAPIError as err:
         raise translate(err, store.url) from None
@@ -457,8 +272,7 @@ def _prepare(duck: Any, files: list[InputFile], now: datetime) -> int:
     reader = Reader(duck)
     for file in files:
         reader.load(file)
-    _validate(duck, now)
-    return _split(duck, now)
+    return _prepare_batch(duck, now)
 
 
 def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
@@ -494,29 +308,28 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
 
 
 def _append(conn: sa.Connection, now: datetime, result: AppendResult) -> None:
-    now_sql = f"cast({sql_literal(now.isoformat(sep=' '))} as timestamp)"
-    script = APPEND_SCRIPT.format(
-        stored_fact=_fact("o."), batch_fact=_fact("c."), conflict_text=CONFLICT_TEXT, now=now_sql
-    )
-    statements = script.split(";\n")
-    conn.exec_driver_sql(statements[0])  # the candidates already stored
-    stored: int = conn.exec_driver_sql(
-        "select count(*) from okr_ingest_matches where is_same"
-    ).scalar_one()
-    # the rows the insert below adds: counted in the batch, not in the (large) stored table
-    result.accepted = conn.exec_driver_sql(
-        "select count(*) from okr_ingest_candidates as c where not exists"
-        " (select 1 from okr_ingest_matches as m where m.event_id = c.event_id)"
-    ).scalar_one()
-    for statement in statements[1:]:
-        conn.exec_driver_sql(statement)
+    """The prepared batch into the store (sql/observation_append.sql), in the caller's
+    transaction."""
+    statements = sql_statements("observation_append", shown=MAX_REASONS_SHOWN)
+
+    def run(name: str, **params: Any) -> Any:
+        return conn.execute(sa.text(statements[name]), params)
+
+    last_sequence_no = last_number(conn, okr_observations.c.sequence_no)  # locks it first
+    run("matches")
+    stored = run("count_stored").scalar_one()
+    result.accepted = run("count_new").scalar_one()
+    run("reject_conflicts")
+    run("insert_new", last_sequence_no=last_sequence_no)
     result.duplicates += stored
-    result.rejected = conn.exec_driver_sql(
-        "select count(*) from okr_ingest_rejections"
-    ).scalar_one()
+    result.rejected = run("count_rejected").scalar_one()
+    run(
+        "insert_rejections",
+        last_rejection_no=last_number(conn, okr_rejected_events.c.rejection_no),
+        now=now,
+    )
     result.rejections = [
         Rejection(row.source_file, row.line_no, row.raw_text or "", row.reason, row.event_id)
-        for row in conn.exec_driver_sql(
-            "select * from okr_ingest_rejections order by source_file, line_no limit 10"
-        )
+        for row in run("first_rejections")
     ]
+    run("drop_matches")

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from .build import project_dir
 from .errors import StoreError
+from .resources import project_dir
 from .settings import duckdb_storage_version
 from .store import Store
 from .warehouse import display, is_duckdb, sql_literal, translate

@@ -4,44 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import StoreError
+from .marts import Marts, raised_flags
 from .store import Store
-
-OBJECTIVES_SQL = """
-select * from (
-    select
-        o.client_id, o.objective_id, o.title, o.level, o.period, o.owner, o.kind, o.score,
-        o.grade, o.expected_progress, o.health, o.as_of_at, a.depth, a.path
-    from okr_objectives as o
-    left join okr_alignment as a
-        on o.client_id = a.client_id and o.objective_id = a.objective_id
-) as objectives
-where {filters}
-order by client_id, path, objective_id
-"""
-
-KEY_RESULTS_SQL = """
-select
-    client_id, objective_id, key_result_id, title, owner, scoring, unit, current_value,
-    target_value, score, grade, health, value_source, window_start, due_date
-from okr_key_results
-where {filters}
-order by client_id, objective_id, key_result_id
-"""
-
-FLAGS = (
-    "too_many_objectives",
-    "too_many_key_results",
-    "missing_owner",
-    "stale",
-    "missed_commitment",
-    "not_ambitious",
-)
-FLAGS_SQL = (
-    "select * from okr_scorecard where {filters} and ("
-    + " or ".join(FLAGS)
-    + ") order by client_id, period_start, level, owner"
-)
 
 COLUMNS = (
     "OBJECTIVE / KEY RESULT",
@@ -80,21 +44,10 @@ def _shorten(text: str, width: int) -> str:
 
 
 def render_scorecard(store: Store, client: str | None = None, period: str | None = None) -> str:
-    by_client = "client_id = :client" if client is not None else "1 = 1"
-    by_period = "period = :period" if period is not None else "1 = 1"
-    params: dict[str, Any] = {"client": client, "period": period}
-    try:
-        objectives = store.query(
-            OBJECTIVES_SQL.format(filters=f"{by_client} and {by_period}"), **params
-        )
-        key_results = store.query(KEY_RESULTS_SQL.format(filters=by_client), **params)
-        flagged = store.query(FLAGS_SQL.format(filters=f"{by_client} and {by_period}"), **params)
-    except StoreError as err:
-        if any(
-            table in str(err) for table in ("okr_objectives", "okr_key_results", "okr_scorecard")
-        ):
-            raise StoreError("there is no scorecard yet: run `okr build` first") from None
-        raise
+    marts = Marts(store)
+    objectives = marts.read("objectives", client=client, period=period)
+    key_results = marts.read("key_results", client=client)
+    flagged = marts.read("scorecard", client=client, period=period, flagged_only=True)
     if not objectives:
         return "no objectives match" + (f" (client {client})" if client else "")
     by_objective: dict[tuple[str, str], list[Any]] = {}
@@ -153,9 +106,8 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
     if flagged:
         lines.append("")
     for group in flagged:
-        raised = ", ".join(f.replace("_", " ") for f in FLAGS if getattr(group, f))
         who = f"{group.owner or 'no owner'} ({group.level}, {group.period})"
-        lines.append(f"flags: {who}: {raised}")
+        lines.append(f"flags: {who}: {raised_flags(group)}")
     return "\n".join(lines).strip("\n")
 
 

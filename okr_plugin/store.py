@@ -1,4 +1,4 @@
-"""The append-only event store (SQLAlchemy 2.0 Core): tables, idempotent append, rejections."""
+"""The append-only goal-event store: idempotent append, numbering, rejections."""
 
 from __future__ import annotations
 
@@ -8,78 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
-from .warehouse import create_engine, translate
+from .schema import metadata, okr_events, okr_rejected_events
+from .warehouse import create_engine, lock_until_commit, translate
 
 MAX_REASONS_SHOWN = 10
 NUL_SHOWN = "\\u0000"  # how a rejected line's NUL characters are kept: PostgreSQL text has none
-
-metadata = sa.MetaData()
-
-okr_events = sa.Table(
-    "okr_events",
-    metadata,
-    sa.Column("event_id", sa.String, primary_key=True),
-    sa.Column("event_type", sa.String, nullable=False),
-    sa.Column("client_id", sa.String, nullable=False),
-    sa.Column("entity_id", sa.String, nullable=False),
-    sa.Column("occurred_at", sa.DateTime, nullable=False, comment="business time, UTC"),
-    sa.Column("recorded_at", sa.DateTime, nullable=False, comment="system time, UTC"),
-    sa.Column("actor", sa.String),
-    sa.Column("payload", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
-    sa.Column("sequence_no", sa.BigInteger, nullable=False, unique=True),
-    sa.Column("content_hash", sa.String, nullable=False),
-)
-
-# Metric observations: high volume, typed columns. No primary key: the ingest deduplicates on
-# event_id against what is stored, and a unique index would slow bulk appends on DuckDB.
-okr_observations = sa.Table(
-    "okr_observations",
-    metadata,
-    sa.Column("event_id", sa.String, nullable=False),
-    sa.Column("client_id", sa.String, nullable=False),
-    sa.Column("kpi_id", sa.String, nullable=False),
-    sa.Column("observed_at", sa.DateTime, nullable=False, comment="when measured, UTC"),
-    sa.Column("value", sa.Double, nullable=False),
-    sa.Column("source", sa.String, nullable=False),
-    sa.Column("segment", sa.String),
-    sa.Column("recorded_at", sa.DateTime, nullable=False, comment="system time, UTC"),
-    sa.Column("sequence_no", sa.BigInteger, nullable=False),
-)
-
-okr_rejected_events = sa.Table(
-    "okr_rejected_events",
-    metadata,
-    sa.Column("rejection_no", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("stream", sa.String, nullable=False),
-    sa.Column("source", sa.String, nullable=False),
-    sa.Column("line_no", sa.BigInteger),
-    sa.Column("event_id", sa.String),
-    sa.Column("raw_text", sa.Text, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("rejected_at", sa.DateTime, nullable=False),
-)
-
-
-# One row per expectation per run of the data-quality gate (quality.py).
-okr_quality_results = sa.Table(
-    "okr_quality_results",
-    metadata,
-    sa.Column("run_id", sa.String, nullable=False),
-    sa.Column("run_at", sa.DateTime, nullable=False, comment="UTC"),
-    sa.Column("suite", sa.String, nullable=False),
-    sa.Column("table_name", sa.String, nullable=False),
-    sa.Column("expectation", sa.String, nullable=False),
-    sa.Column("column_name", sa.String),
-    sa.Column("severity", sa.String, nullable=False),
-    sa.Column("success", sa.Boolean, nullable=False),
-    sa.Column("element_count", sa.BigInteger),
-    sa.Column("unexpected_count", sa.BigInteger),
-    sa.Column("sample_ids", sa.Text, comment="a few offending ids, comma-separated"),
-    sa.Column("details", sa.Text, comment="what went wrong when the check itself failed"),
-)
 
 
 @dataclass
@@ -186,13 +121,8 @@ class Store:
         result: AppendResult,
         now: datetime,
     ) -> None:
-        if conn.dialect.name == "postgresql":
-            # Appends serialise on the table so sequence_no follows commit order.
-            conn.execute(sa.text("lock table okr_events in share row exclusive mode"))
+        next_seq = last_number(conn, okr_events.c.sequence_no)  # first: it locks the table
         known = _stored_hashes(conn, [event.event_id for _, event in parsed])
-        next_seq: int = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.max(okr_events.c.sequence_no), 0))
-        ).scalar_one()
         rows: list[dict[str, Any]] = []
         for line, event in parsed:
             stored = known.get(event.event_id)
@@ -238,9 +168,7 @@ class Store:
     ) -> None:
         if not rejections:
             return
-        first: int = conn.execute(
-            sa.select(sa.func.coalesce(sa.func.max(okr_rejected_events.c.rejection_no), 0))
-        ).scalar_one()
+        first = last_number(conn, okr_rejected_events.c.rejection_no)
         conn.execute(
             okr_rejected_events.insert(),
             [
@@ -264,6 +192,14 @@ class Store:
                 return list(conn.execute(sa.text(sql), params))
         except sa.exc.DBAPIError as err:
             raise translate(err, self.url) from None
+
+
+def last_number(conn: sa.Connection, column: sa.Column[Any]) -> int:
+    """The highest number yet of a strictly increasing column (sequence_no, rejection_no), from
+    which a batch numbers its rows. The table is locked first, until the transaction ends, so
+    that concurrent batches number one after the other and see each other's rows."""
+    lock_until_commit(conn, column.table.name)
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(column), 0))).scalar_one())
 
 
 def _stored_hashes(conn: sa.Connection, event_ids: list[str]) -> dict[str, str]:

@@ -17,6 +17,11 @@ def is_duckdb(url: str) -> bool:
     return sa.make_url(url).get_backend_name() == "duckdb"
 
 
+def dbt_adapter(dialect: str) -> str:
+    """The dbt adapter (and macro prefix) for a SQLAlchemy dialect name."""
+    return {"postgresql": "postgres"}.get(dialect, dialect)
+
+
 def engine_options(url: str) -> dict[str, Any]:
     """create_engine() arguments for a warehouse. On DuckDB a file the engine creates gets the
     BI-readable storage version (an existing file keeps its own); every engine of one process
@@ -53,6 +58,13 @@ def translate(err: Exception, url: str) -> StoreError:
             " and run the command again"
         )
     return StoreError(f"warehouse error on {display(url)}: {message}")
+
+
+def lock_until_commit(conn: sa.Connection, table: str) -> None:
+    """Make other writers of a table wait until this transaction ends: PostgreSQL's table lock
+    (readers go on). A DuckDB file has one writing process, which needs none."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(f"lock table {table} in share row exclusive mode"))
 
 
 def sql_literal(text: str) -> str:

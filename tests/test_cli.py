@@ -195,9 +195,9 @@ def test_a_batch_is_one_transaction(workspace: Workspace, monkeypatch: pytest.Mo
 
 
 def test_the_command_works_from_any_folder_with_the_packaged_project(tmp_path: Path) -> None:
-    import okr_plugin.build as build
+    import okr_plugin.resources as resources
 
-    assert (build.project_dir() / "dbt_project.yml").exists()
-    assert "site-packages" in str(build.project_dir())
+    assert (resources.project_dir() / "dbt_project.yml").exists()
+    assert "site-packages" in str(resources.project_dir())
     run = run_okr("--version", cwd=tmp_path)
     assert run.code == 0 and run.out.startswith("okr ")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from okr_plugin.build import profile_for, project_dir
+from okr_plugin.build import profile_for
+from okr_plugin.resources import project_dir
 
 from conftest import Workspace, by_id
 
@@ -28,7 +29,8 @@ def test_host_project_builds_the_package(workspace: Workspace) -> None:
                 "version": "1.0.0",
                 "config-version": 2,
                 "profile": "agency",
-                "vars": {"okr_plugin": {"as_of": "2026-08-15"}},
+                # a host that needs no daily history switches it off
+                "vars": {"okr_plugin": {"as_of": "2026-08-15", "okr_daily_history": False}},
             }
         )
     )
@@ -116,3 +118,9 @@ def test_host_project_builds_the_package(workspace: Workspace) -> None:
     assert objectives["o-trials"]["score"] == pytest.approx(0.442)
     health = workspace.rows("select * from client_health")
     assert [(r["client_id"], r["objectives"]) for r in health] == [("saas-demo", 6)]
+    # without daily history the replay has one slice, the current one, and no daily mart is built
+    slices = workspace.rows("select * from int_okr__slices")
+    assert [(str(r["date_day"]), r["is_current"]) for r in slices] == [("2026-08-15", True)]
+    built = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
+    assert "okr_objectives" in built
+    assert not built & {"okr_key_result_daily", "okr_objective_daily"}

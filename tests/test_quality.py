@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from okr_plugin.store import okr_events, okr_observations
+from okr_plugin.schema import okr_events, okr_observations
 
 from conftest import Run, Workspace, event, snapshot
 

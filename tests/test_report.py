@@ -102,5 +102,5 @@ def test_report_before_any_build(duckdb_workspace: Workspace) -> None:
     run = ws.okr("report", "--client", "c", "--period", "2026-Q3", "--out", "r.html")
     assert (run.code, run.err) == (
         1,
-        "okr: error: there is nothing to report yet: run `okr build` first\n",
+        "okr: error: the marts are not built yet: run `okr build` first\n",
     )

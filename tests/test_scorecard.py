@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from okr_plugin.marts import FLAGS
+
 from conftest import Workspace, event
 
 T0 = "2026-04-01T09:00:00Z"
@@ -49,14 +51,6 @@ EVENTS = [
     objective("o9", "ben", "company", "2026-Q3"),
     key_result("kr9", "o9", "ben"),
     check_in("kr9", 30, "2026-08-14T09:00:00Z"),
-]
-FLAGS = [
-    "too_many_objectives",
-    "too_many_key_results",
-    "missing_owner",
-    "stale",
-    "missed_commitment",
-    "not_ambitious",
 ]
 
 

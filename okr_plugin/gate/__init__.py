@@ -1,0 +1,13 @@
+"""The data-quality gate: Great Expectations suites over the input tables, run before builds.
+
+Events reach the warehouse through the CLI (validated on append) but also around it: an ELT job
+writing into the event tables, an extra observation relation, a hand-edited table. The gate
+checks what is stored, whatever wrote it. Each expectation is critical (a failure stops the
+build before dbt touches a table) or a warning (reported). Every run adds one row per
+expectation to okr_quality_results and rewrites GX's HTML documents in a known folder.
+
+- dialect: the SQLAlchemy dialect through which GX reads a DuckDB warehouse;
+- suites: what is expected of each input table;
+- runner: the GX run (in a child process) and run_gate, its entry point;
+- results: each expectation's outcome, the run's report, and their record in the warehouse.
+"""

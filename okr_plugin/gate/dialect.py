@@ -1,0 +1,63 @@
+"""GX's SQL datasource reads no rows through duckdb-engine: GX fetches after the connection
+has closed, and DuckDB drops a pending result on the next statement. DuckDB warehouses are
+read through the `okr_duckdb` dialect below, which buffers each result as soon as it is
+executed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from duckdb_engine import Dialect as DuckDBDialect
+from sqlalchemy.dialects import postgresql, registry
+from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
+
+from ..settings import duckdb_memory_limit
+
+_DuckDBContext: Any = DuckDBDialect.execution_ctx_cls
+
+
+class _BufferedContext(_DuckDBContext):  # type: ignore[misc]
+    """Fetches the whole result right after execution, before anything can discard it."""
+
+    def post_exec(self) -> None:
+        super().post_exec()
+        if self.cursor.description is not None:
+            self.cursor_fetch_strategy = FullyBufferedCursorFetchStrategy(
+                self.cursor, self.cursor.description, self.cursor.fetchall()
+            )
+
+
+class BufferedDuckDBDialect(DuckDBDialect):
+    """duckdb-engine with fully buffered results, registered as `okr_duckdb`."""
+
+    execution_ctx_cls = _BufferedContext
+
+    def on_connect(self) -> Any:
+        """Cap DuckDB's memory as every other okr connection does."""
+        parent = super().on_connect()
+
+        def connect(connection: Any) -> None:
+            if parent is not None:
+                parent(connection)
+            connection.execute(f"set memory_limit = '{duckdb_memory_limit()}'")
+
+        return connect
+
+    @property
+    def dialect(self) -> type[sa.Dialect]:
+        # GX picks its regex SQL by asking whether `dialect.dialect` is PostgreSQL's; DuckDB's
+        # `~` and `!~` are PostgreSQL's regex search operators. (A property, so that SQLAlchemy's
+        # registry does not take it for an entry point.)
+        return postgresql.dialect
+
+
+registry.register("okr_duckdb", __name__, "BufferedDuckDBDialect")
+
+
+def gx_url(url: str) -> str:
+    """The URL GX connects with: DuckDB through okr_duckdb."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "duckdb":
+        return parsed.set(drivername="okr_duckdb").render_as_string(hide_password=False)
+    return url

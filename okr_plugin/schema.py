@@ -1,0 +1,72 @@
+"""The tables okr writes (SQLAlchemy 2.0 Core): the append-only inputs and the gate's record.
+`okr init` creates them; an ELT job that writes the inputs directly uses the same columns."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = sa.MetaData()
+
+okr_events = sa.Table(
+    "okr_events",
+    metadata,
+    sa.Column("event_id", sa.String, primary_key=True),
+    sa.Column("event_type", sa.String, nullable=False),
+    sa.Column("client_id", sa.String, nullable=False),
+    sa.Column("entity_id", sa.String, nullable=False),
+    sa.Column("occurred_at", sa.DateTime, nullable=False, comment="business time, UTC"),
+    sa.Column("recorded_at", sa.DateTime, nullable=False, comment="system time, UTC"),
+    sa.Column("actor", sa.String),
+    sa.Column("payload", sa.JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    sa.Column("sequence_no", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("content_hash", sa.String, nullable=False),
+)
+
+# Metric observations: high volume, typed columns. No primary key: the ingest deduplicates on
+# event_id against what is stored, and a unique index would slow bulk appends on DuckDB.
+okr_observations = sa.Table(
+    "okr_observations",
+    metadata,
+    sa.Column("event_id", sa.String, nullable=False),
+    sa.Column("client_id", sa.String, nullable=False),
+    sa.Column("kpi_id", sa.String, nullable=False),
+    sa.Column("observed_at", sa.DateTime, nullable=False, comment="when measured, UTC"),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("segment", sa.String),
+    sa.Column("recorded_at", sa.DateTime, nullable=False, comment="system time, UTC"),
+    sa.Column("sequence_no", sa.BigInteger, nullable=False),
+)
+
+okr_rejected_events = sa.Table(
+    "okr_rejected_events",
+    metadata,
+    sa.Column("rejection_no", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("stream", sa.String, nullable=False),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("line_no", sa.BigInteger),
+    sa.Column("event_id", sa.String),
+    sa.Column("raw_text", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("rejected_at", sa.DateTime, nullable=False),
+)
+
+
+# One row per expectation per run of the data-quality gate (okr_plugin/gate).
+okr_quality_results = sa.Table(
+    "okr_quality_results",
+    metadata,
+    sa.Column("run_id", sa.String, nullable=False),
+    sa.Column("run_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("suite", sa.String, nullable=False),
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("expectation", sa.String, nullable=False),
+    sa.Column("column_name", sa.String),
+    sa.Column("severity", sa.String, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("element_count", sa.BigInteger),
+    sa.Column("unexpected_count", sa.BigInteger),
+    sa.Column("sample_ids", sa.Text, comment="a few offending ids, comma-separated"),
+    sa.Column("details", sa.Text, comment="what went wrong when the check itself failed"),
+)
