@@ -12,7 +12,7 @@ with events as (
 
 grouped as (
 
-    select *, {{ okr_carry_forward_groups(fields) }}
+    select *{{ okr_carry_forward_groups(fields) }}
     from events
 
 )
