@@ -12,7 +12,6 @@
         incremental_strategy='okr_replace_slices',
         on_schema_change='fail',
     ) }}
-    {{- okr_daily_guard() }}
 {%- endmacro %}
 
 {#-
@@ -34,31 +33,4 @@
     cast({{ slices }}.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
     cast({{ slices }}.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
     cast({{ slices }}.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
-{%- endmacro %}
-
-{#-
-    Refuses to build a daily mart that would skip days: int_okr__slices holds only the days
-    changed since its previous build (since_*), so a mart must have been built from that build
-    too (an earlier build that stopped between the two leaves it behind), and a mart built for
-    the first time needs every day. Either way the remedy is a full refresh.
--#}
-{% macro okr_daily_guard() -%}
-    {%- if execute and flags.WHICH in ('run', 'build') -%}
-        {%- set slices = run_query(
-            'select max(since_event_no), max(since_observation_no),'
-            ~ ' max(built_through_event_no), max(built_through_observation_no) from ' ~ ref('int_okr__slices')).rows[0] -%}
-        {%- if slices[0] is not none or slices[1] is not none -%}
-            {%- set built = none -%}
-            {%- if is_incremental() -%}
-                {%- set built = run_query(
-                    'select max(built_through_event_no), max(built_through_observation_no) from ' ~ this).rows[0] -%}
-            {%- endif -%}
-            {%- if built is none or (
-                    (built[0], built[1]) != (slices[0], slices[1]) and (built[0], built[1]) != (slices[2], slices[3])) -%}
-                {{ exceptions.raise_compiler_error(
-                    this.identifier ~ " lacks days of an earlier build that did not reach it: rebuild the daily"
-                    ~ " history with `okr build --full-refresh` (or dbt build --full-refresh)") }}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endif -%}
 {%- endmacro %}

@@ -19,7 +19,7 @@ from .child import run_child, serve
 from .errors import OkrError, StoreError
 from .resources import project_dir
 from .settings import duckdb_memory_limit
-from .warehouse import display, is_locked, translate
+from .warehouse import create_engine, display, is_locked, translate
 
 
 class BuildError(OkrError):
@@ -87,6 +87,17 @@ class DbtProject:
         self.url = url
         self.folder = work_dir(url)
 
+    def build(self, variables: dict[str, Any], options: Sequence[str] = ()) -> None:
+        """dbt build. One that did not finish (it failed, or was killed) may have moved
+        int_okr__slices' watermarks past days its daily marts never received: the next build
+        forgets them first and slices every day again."""
+        unfinished = self.folder / "build-unfinished"
+        if unfinished.exists():
+            forget_slices(self.url)
+        unfinished.touch()
+        self.run("build", variables, options)
+        unfinished.unlink()
+
     def run(
         self,
         command: str,
@@ -111,6 +122,19 @@ class DbtProject:
                 f"dbt {command} failed on {display(self.url)}: {reason} "
                 f"(log: {self.folder / 'logs' / 'dbt.log'})"
             )
+
+
+def forget_slices(url: str) -> None:
+    """Drop int_okr__slices, so that the next build slices every day (its watermarks may have
+    moved past days the daily marts never received)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("drop table if exists int_okr__slices"))
+    except sa.exc.DBAPIError as err:
+        raise translate(err, url) from None
+    finally:
+        engine.dispose()
 
 
 def _invoke(

@@ -282,7 +282,7 @@ def _build(
     options = ["--exclude-resource-type", "unit_test"] + (
         ["--full-refresh"] if full_refresh else []
     )
-    DbtProject(url).run("build", {**(variables or {}), "as_of": as_of}, options)
+    DbtProject(url).build({**(variables or {}), "as_of": as_of}, options)
     print(f"built the okr models in {display(url)} as of {moment}")
 
 

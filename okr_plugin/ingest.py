@@ -239,10 +239,13 @@ def _prepare_batch(duck: Any, now: datetime) -> int:
         max_id=MAX_ID,
         nul_shown=sql_literal(NUL_SHOWN),
     )
-    for name in ("typed", "checked", "drop_rows", "repeats", "candidates", "rejections"):
+    for name in ("typed", "checked", "drop_typed", "drop_rows"):  # drops: memory, at 10M rows
+        duck.execute(statements[name])
+    for name in ("repeats", "candidates", "rejections"):
         duck.execute(statements[name])
     repeats = duck.execute(statements["count_repeats"]).fetchone()[0]
-    duck.execute(statements["drop_checked"])  # memory, at 10M rows
+    duck.execute(statements["drop_repeats"])
+    duck.execute(statements["drop_checked"])
     return int(repeats)
 
 

@@ -46,6 +46,11 @@ def _project_variables() -> dict[str, Any]:
     return variables
 
 
+def has_macro(file: str, name: str) -> bool:
+    """Whether macros/<file>.sql defines macro `name`."""
+    return hasattr(_macros(file).module, name)
+
+
 def render_macro(file: str, name: str, *args: Any, **kwargs: Any) -> str:
     """Render macro `name` of macros/<file>.sql, one that calls nothing of dbt's."""
     macro = getattr(_macros(file).module, name)

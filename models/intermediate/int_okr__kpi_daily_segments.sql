@@ -7,8 +7,8 @@
     Each day's aggregates as known from one day (known_from) until the next change (known_to,
     null for what is known now): an observation is known from the end of the later of the day it
     was observed and the day it was recorded, and a correction replaces what it corrects from
-    its own day on. Current state reads the rows with known_to null; the daily marts read each
-    day's aggregates as known at the end of that day. Almost every day has one row.
+    its own day on. The KPI marts read the rows with known_to null; a key result in a slice reads
+    each day's aggregates as known at the end of the slice's day. Almost every day has one row.
 
     The observation-heavy step, so it is incremental when built without `as_of`: a run
     recomputes, from all their observations, only the days (per client, KPI and segment) that

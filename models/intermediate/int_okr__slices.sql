@@ -12,8 +12,8 @@
     by its end) if that is earlier. The daily marts replace their rows from the first slice on.
 
     The watermarks of what this build reads (built_through_*) are kept on every row for the next
-    build; since_* are the previous build's (null when every day is sliced), which the daily
-    marts compare with their own to refuse to skip the days of a build that did not reach them.
+    build. `okr build` drops this table after a build that did not finish, so that the next one
+    slices every day (the daily marts may have missed days this one sliced).
 -#}
 {%- set previous = none -%}
 {%- if execute and var('okr_daily_history') and var('as_of') is none and not flags.FULL_REFRESH -%}
@@ -50,9 +50,7 @@ watermarks as (
 bounds as (
 
     select
-        {{ okr_as_of_date() }} as first_day,
-        cast(null as {{ dbt.type_bigint() }}) as since_event_no,
-        cast(null as {{ dbt.type_bigint() }}) as since_observation_no
+        {{ okr_as_of_date() }} as first_day
 
 ),
 
@@ -103,9 +101,7 @@ bounds as (
         case
             when previous.event_no is null then earliest.first_day
             else least(previous.last_day, appended_events.first_day, appended_observations.first_day)
-        end as first_day,
-        previous.event_no as since_event_no,
-        previous.observation_no as since_observation_no
+        end as first_day
     from previous
     cross join earliest
     cross join appended_events
@@ -117,11 +113,7 @@ bounds as (
 
 bounds as (
 
-    select
-        first_day,
-        cast(null as {{ dbt.type_bigint() }}) as since_event_no,
-        cast(null as {{ dbt.type_bigint() }}) as since_observation_no
-    from earliest
+    select first_day from earliest
 
 ),
 
@@ -148,18 +140,15 @@ final as (
         {%- if var('okr_daily_history') %}
         watermarks.built_through_event_no,
         watermarks.built_through_observation_no,
-        watermarks.built_through_recorded_at,
+        watermarks.built_through_recorded_at
         {%- else %}
         -- nothing for a later build with daily history to start from: it slices every day
         cast(null as {{ dbt.type_bigint() }}) as built_through_event_no,
         cast(null as {{ dbt.type_bigint() }}) as built_through_observation_no,
-        cast(null as {{ dbt.type_timestamp() }}) as built_through_recorded_at,
+        cast(null as {{ dbt.type_timestamp() }}) as built_through_recorded_at
         {%- endif %}
-        bounds.since_event_no,
-        bounds.since_observation_no
     from days
     cross join watermarks
-    cross join bounds
 
 )
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import events
-from ..resources import render_macro
+from ..resources import has_macro, render_macro
 from ..warehouse import dbt_adapter
 from .results import CRITICAL, WARNING
 
@@ -46,8 +46,12 @@ class Input:
 
 
 def _json_text(dialect: str, column: str, name: str) -> str:
-    """The text of a payload key: the dbt project's own macro for this engine."""
-    return render_macro("okr_json_text", f"{dbt_adapter(dialect)}__okr_json_text", column, name)
+    """The text of a payload key: the dbt project's own macro for this engine, else its
+    default."""
+    for macro in (f"{dbt_adapter(dialect)}__okr_json_text", "default__okr_json_text"):
+        if has_macro("okr_json_text", macro):
+            return render_macro("okr_json_text", macro, column, name)
+    raise AssertionError("macros/okr_json_text.sql has default__okr_json_text")
 
 
 def _payload_fields() -> list[str]:

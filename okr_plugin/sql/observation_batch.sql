@@ -75,8 +75,10 @@ select
         chr(0), {{ nul_shown }}) end as raw_text
 from checked
 
+-- name: drop_typed
+drop view okr_ingest_typed
+
 -- name: drop_rows
-drop view okr_ingest_typed;
 drop table okr_ingest_rows
 
 -- name: repeats
@@ -141,6 +143,8 @@ where r.is_repeat and not r.same_as_first
 -- name: count_repeats
 select count(*) from okr_ingest_repeats where is_repeat and same_as_first
 
+-- name: drop_repeats
+drop table okr_ingest_repeats
+
 -- name: drop_checked
-drop table okr_ingest_repeats;
 drop table okr_ingest_checked
