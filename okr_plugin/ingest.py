@@ -44,7 +44,6 @@ COLUMNS = (
     "segment",
     "recorded_at",
 )
-REQUIRED = ("client_id", "kpi_id", "observed_at", "value")
 DEFAULT_SOURCE = "manual"
 FORMATS = {
     ".csv": "csv",
