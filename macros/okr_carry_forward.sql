@@ -50,6 +50,14 @@
     last_value({{ field }} ignore nulls) over ({{ okr_version_window() }} rows between unbounded preceding and current row)
 {%- endmacro %}
 
+{#- Spark has IGNORE NULLS too, written as last_value's second argument. -#}
+{% macro spark__okr_carry_forward_groups(fields) -%}
+{%- endmacro %}
+
+{% macro spark__okr_carry_forward_value(field) -%}
+    last_value({{ field }}, true) over ({{ okr_version_window() }} rows between unbounded preceding and current row)
+{%- endmacro %}
+
 {#- True from the first event of type ended_by (removed, archived, retired) on. -#}
 {% macro okr_is_ended(ended_by) -%}
     max(case when event_type = '{{ ended_by }}' then 1 else 0 end) over (

@@ -16,3 +16,17 @@
         interval '1 day'
     ) as spine (day_start)
 {%- endmacro %}
+
+{#- Spark has no generate_series; sequence() counts down when first_day is later, so it only
+    runs when first_day <= last_day (explode of null gives no row). -#}
+{% macro spark__okr_day_spine(first_day, last_day) -%}
+    select date_day
+    from (
+        select explode(
+            case
+                when cast({{ first_day }} as date) <= cast({{ last_day }} as date)
+                    then sequence(cast({{ first_day }} as date), cast({{ last_day }} as date), interval 1 day)
+            end
+        ) as date_day
+    ) as spine
+{%- endmacro %}

@@ -20,3 +20,9 @@
 {% macro postgres__okr_json_text(column, key) -%}
     ({{ column }} ->> '{{ key }}')
 {%- endmacro %}
+
+{#- Spark has no JSON_VALUE; get_json_object returns a string unquoted, true / false, and a
+    number as DuckDB's json_extract_string prints it (1.50 -> 1.5, 1e3 -> 1000.0). -#}
+{% macro spark__okr_json_text(column, key) -%}
+    get_json_object({{ column }}, '$.{{ key }}')
+{%- endmacro %}

@@ -36,6 +36,27 @@
     double precision
 {%- endmacro %}
 
+{#- Spark has no DOUBLE PRECISION; its DOUBLE is 8 bytes. -#}
+{% macro spark__okr_type_double() -%}
+    double
+{%- endmacro %}
+
+{#-
+    Text of the type dbt.type_string() names on Spark (string) and VARCHAR elsewhere: the daily
+    marts' text columns and the contracts' data_type. Spark refuses a VARCHAR without a length.
+-#}
+{% macro okr_type_text() -%}
+    {{ return(adapter.dispatch('okr_type_text', 'okr_plugin')()) }}
+{%- endmacro %}
+
+{% macro default__okr_type_text() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__okr_type_text() -%}
+    string
+{%- endmacro %}
+
 {#- A number as a person writes it: thousands separated, no trailing ".0" (1500 -> 1,500). -#}
 {% macro okr_number_text(value) -%}
     {{ return(adapter.dispatch('okr_number_text', 'okr_plugin')(value)) }}
@@ -50,6 +71,19 @@
         when {{ value }} = round({{ value }}) and abs({{ value }}) < 1e15
             then format('{:,}', cast({{ value }} as bigint))
         else format('{:,}', {{ value }})
+    end
+{%- endmacro %}
+
+{#- As DuckDB prints it: format_number with a DecimalFormat pattern takes the shortest digits of
+    the double (Java's), like DuckDB's format; integers of 1e15 and more keep DuckDB's ".0".
+    Numbers DuckDB prints in exponent notation (below 1e-4) come out in positional notation. -#}
+{% macro spark__okr_number_text(value) -%}
+    case
+        when {{ value }} = round({{ value }}) and abs({{ value }}) < 1e15
+            then format_number(cast({{ value }} as bigint), 0)
+        when {{ value }} = round({{ value }})
+            then format_number(cast({{ value }} as double), '#,##0.0')
+        else format_number(cast({{ value }} as double), '#,##0.####################')
     end
 {%- endmacro %}
 

@@ -26,13 +26,13 @@
 
 {#- First day of the period (a date). -#}
 {% macro okr_period_start(period) -%}
-    cast({{ dbt.dateadd('month', _okr_period_month_offset(period), _okr_year_start(period)) }} as date)
+    cast({{ okr_dateadd('month', _okr_period_month_offset(period), _okr_year_start(period)) }} as date)
 {%- endmacro %}
 
 {#- Last day of the period, inclusive (a date). -#}
 {% macro okr_period_end(period) -%}
-    cast({{ dbt.dateadd(
+    cast({{ okr_dateadd(
         'day', -1,
-        dbt.dateadd('month', _okr_period_month_offset(period) ~ ' + ' ~ _okr_period_months(period), _okr_year_start(period))
+        okr_dateadd('month', _okr_period_month_offset(period) ~ ' + ' ~ _okr_period_months(period), _okr_year_start(period))
     ) }} as date)
 {%- endmacro %}

@@ -46,7 +46,7 @@ check_ins as (
     where
         events.event_type = 'key_result_checked_in'
         -- values measured after the deadline do not count
-        and events.occurred_at < {{ dbt.dateadd('day', 1, 'windows.window_end') }}
+        and events.occurred_at < {{ okr_dateadd('day', 1, 'windows.window_end') }}
 
 ),
 

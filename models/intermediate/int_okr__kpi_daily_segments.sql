@@ -22,10 +22,12 @@
 -- depends_on: {{ ref('stg_okr__observations') }}
 {{ config(
     materialized='incremental' if var('as_of') is none else 'table',
-    unique_key=['client_id', 'kpi_id', 'segment_key', 'date_day', 'known_from'],
-    incremental_strategy='delete+insert',
     on_schema_change='fail',
+    **okr_incremental_config('delete+insert', ['client_id', 'kpi_id', 'segment_key', 'date_day', 'known_from'])
 ) }}
+{#- Where a run overwrites whole days (Spark on Parquet), it recomputes every row of each day
+    it touches: every client, KPI and segment of the day, not only those with new rows. -#}
+{%- set whole_days = okr_replaces_whole_days() %}
 
 with
 
@@ -35,7 +37,7 @@ since as (
 
     select
         coalesce(max(max_sequence_no), 0) as sequence_after,
-        {{ dbt.dateadd(
+        {{ okr_dateadd(
             'hour',
             -var('okr_incremental_lookback_hours'),
             "coalesce(max(max_recorded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as recorded_after
@@ -45,7 +47,7 @@ since as (
 
 touched as (
 
-    select distinct client_id, kpi_id, segment, observed_date
+    select distinct {% if not whole_days %}client_id, kpi_id, segment, {% endif %}observed_date
     from {{ ref('stg_okr__observations') }}
     where
         sequence_no > (select sequence_after from since)
@@ -58,10 +60,12 @@ versions as (
     select observations.*
     from {{ ref('stg_okr__observations') }} as observations
     inner join touched
-        on observations.client_id = touched.client_id
+        on {% if not whole_days %}observations.client_id = touched.client_id
         and observations.kpi_id = touched.kpi_id
-        and observations.observed_date = touched.observed_date
+        and {% endif %}observations.observed_date = touched.observed_date
+        {%- if not whole_days %}
         and {{ okr_segment_key('observations.segment') }} = {{ okr_segment_key('touched.segment') }}
+        {%- endif %}
 
 ),
 

@@ -63,7 +63,7 @@ previous as (
         max(built_through_event_no) as event_no,
         max(built_through_observation_no) as observation_no,
         max(built_through_recorded_at) as recorded_at
-    from {{ previous }}
+    from {{ okr_previous_rows(previous) }}
 
 ),
 
@@ -86,7 +86,7 @@ appended_observations as (
         -- extra observation relations have no sequence_no: what was recorded lately
         or (
             observations.origin <> 'okr_observations'
-            and observations.recorded_at > {{ dbt.dateadd(
+            and observations.recorded_at > {{ okr_dateadd(
                 'hour',
                 -var('okr_incremental_lookback_hours'),
                 "coalesce(previous.recorded_at, cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }}
@@ -135,7 +135,7 @@ final as (
         {{ okr_is_current_slice('days.date_day') }} as is_current,
         case
             when {{ okr_is_current_slice('days.date_day') }} then {{ okr_as_of() }}
-            else cast({{ dbt.dateadd('day', 1, 'days.date_day') }} as {{ dbt.type_timestamp() }}) - interval '1 microsecond'
+            else cast({{ okr_dateadd('day', 1, 'days.date_day') }} as {{ dbt.type_timestamp() }}) - interval '1 microsecond'
         end as known_at,
         {%- if var('okr_daily_history') %}
         watermarks.built_through_event_no,

@@ -44,7 +44,7 @@ tree as (
         roots.objective_id,
         roots.root_objective_id,
         roots.depth,
-        {{ dbt.listagg('ancestors.reached_id', "' > '", 'order by ancestors.depth desc') }} as path
+        {{ okr_listagg('ancestors.reached_id', "' > '", 'order by ancestors.depth desc') }} as path
     from roots
     inner join ancestors
         on roots.client_id = ancestors.client_id

@@ -4,7 +4,7 @@
     day: burn-up charts: the slices of int_okr__key_result_scores in the window.
     Incremental (see okr_daily_mart).
 -#}
-{{ okr_daily_mart() }}
+{{ okr_daily_mart(['client_id', 'key_result_id', 'date_day']) }}
 
 with scores as (
 
@@ -16,15 +16,15 @@ with scores as (
 final as (
 
     select
-        cast(scores.key_result_id as varchar) as key_result_id,
-        cast(scores.objective_id as varchar) as objective_id,
-        cast(scores.client_id as varchar) as client_id,
+        cast(scores.key_result_id as {{ okr_type_text() }}) as key_result_id,
+        cast(scores.objective_id as {{ okr_type_text() }}) as objective_id,
+        cast(scores.client_id as {{ okr_type_text() }}) as client_id,
         cast(scores.date_day as date) as date_day,
-        cast(scores.title as varchar) as title,
-        cast(scores.scoring as varchar) as scoring,
-        cast(scores.direction as varchar) as direction,
-        cast(scores.unit as varchar) as unit,
-        cast(scores.kpi_id as varchar) as kpi_id,
+        cast(scores.title as {{ okr_type_text() }}) as title,
+        cast(scores.scoring as {{ okr_type_text() }}) as scoring,
+        cast(scores.direction as {{ okr_type_text() }}) as direction,
+        cast(scores.unit as {{ okr_type_text() }}) as unit,
+        cast(scores.kpi_id as {{ okr_type_text() }}) as kpi_id,
         cast(scores.window_start as date) as window_start,
         cast(scores.due_date as date) as due_date,
         cast(scores.start_value as {{ okr_type_double() }}) as start_value,
@@ -33,12 +33,12 @@ final as (
         cast(scores.progress as {{ okr_type_double() }}) as progress,
         cast(scores.score as {{ okr_type_double() }}) as score,
         cast(scores.computed_score as {{ okr_type_double() }}) as computed_score,
-        cast(scores.grade as varchar) as grade,
+        cast(scores.grade as {{ okr_type_text() }}) as grade,
         cast(scores.expected_progress as {{ okr_type_double() }}) as expected_progress,
-        cast(scores.health as varchar) as health,
+        cast(scores.health as {{ okr_type_text() }}) as health,
         cast(scores.confidence as {{ okr_type_double() }}) as confidence,
-        cast(scores.value_source as varchar) as value_source,
-        cast(scores.value_event_id as varchar) as value_event_id,
+        cast(scores.value_source as {{ okr_type_text() }}) as value_source,
+        cast(scores.value_event_id as {{ okr_type_text() }}) as value_event_id,
         {{ okr_daily_lineage_columns() }}
     from scores
     inner join {{ ref('int_okr__slices') }} as slices

@@ -141,12 +141,12 @@ valued as (
         case when kpis.target_grain = combined.grain then kpis.target_value end as target_value,
         case combined.grain
             {%- for grain in okr_kpi_grains() %}
-            when '{{ grain.name }}' then cast({{ dbt.dateadd(grain.datepart, -grain.step, 'combined.period_start') }} as date)
+            when '{{ grain.name }}' then cast({{ okr_dateadd(grain.datepart, -grain.step, 'combined.period_start') }} as date)
             {%- endfor %}
         end as previous_period_start,
         case combined.grain
             {%- for grain in okr_kpi_grains() %}
-            when '{{ grain.name }}' then cast({{ dbt.dateadd(grain.datepart, grain.step, 'combined.period_start') }} as date)
+            when '{{ grain.name }}' then cast({{ okr_dateadd(grain.datepart, grain.step, 'combined.period_start') }} as date)
             {%- endfor %}
         end as next_period_start
     from combined
@@ -174,7 +174,7 @@ final as (
         cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
         cast(grain as {{ dbt.type_string() }}) as grain,
         cast(period_start as date) as period_start,
-        cast({{ dbt.dateadd('day', -1, 'next_period_start') }} as date) as period_end,
+        cast({{ okr_dateadd('day', -1, 'next_period_start') }} as date) as period_end,
         cast(segment as {{ dbt.type_string() }}) as segment,
         cast(value as {{ okr_type_double() }}) as value,
         cast(observation_count as {{ dbt.type_bigint() }}) as observation_count,
@@ -189,7 +189,7 @@ final as (
             as {{ okr_type_double() }}) as change_rate,
         cast(target_value as {{ okr_type_double() }}) as target_value,
         cast({{ okr_safe_divide('value', 'target_value') }} as {{ okr_type_double() }}) as attainment,
-        next_period_start <= {{ dbt.dateadd('microsecond', 1, okr_as_of()) }} as is_complete,
+        next_period_start <= {{ okr_dateadd('microsecond', 1, okr_as_of()) }} as is_complete,
         {{ okr_as_of() }} as as_of_at
     from compared
 

@@ -3,7 +3,7 @@
     progress and health okr_objectives would show with `as_of` set to the end of that day.
     The slices of int_okr__objective_assessments in the period. Incremental (see okr_daily_mart).
 -#}
-{{ okr_daily_mart() }}
+{{ okr_daily_mart(['client_id', 'objective_id', 'date_day']) }}
 
 with assessed as (
 
@@ -14,20 +14,20 @@ with assessed as (
 final as (
 
     select
-        cast(assessed.objective_id as varchar) as objective_id,
-        cast(assessed.client_id as varchar) as client_id,
+        cast(assessed.objective_id as {{ okr_type_text() }}) as objective_id,
+        cast(assessed.client_id as {{ okr_type_text() }}) as client_id,
         cast(assessed.date_day as date) as date_day,
-        cast(assessed.title as varchar) as title,
-        cast(assessed.level as varchar) as level,
-        cast(assessed.period as varchar) as period,
+        cast(assessed.title as {{ okr_type_text() }}) as title,
+        cast(assessed.level as {{ okr_type_text() }}) as level,
+        cast(assessed.period as {{ okr_type_text() }}) as period,
         cast(assessed.period_start as date) as period_start,
         cast(assessed.period_end as date) as period_end,
-        cast(assessed.owner as varchar) as owner,
-        cast(assessed.kind as varchar) as kind,
+        cast(assessed.owner as {{ okr_type_text() }}) as owner,
+        cast(assessed.kind as {{ okr_type_text() }}) as kind,
         cast(assessed.score as {{ okr_type_double() }}) as score,
-        cast(assessed.grade as varchar) as grade,
+        cast(assessed.grade as {{ okr_type_text() }}) as grade,
         cast(assessed.expected_progress as {{ okr_type_double() }}) as expected_progress,
-        cast(assessed.health as varchar) as health,
+        cast(assessed.health as {{ okr_type_text() }}) as health,
         cast(assessed.key_result_count as {{ dbt.type_int() }}) as key_result_count,
         {{ okr_daily_lineage_columns() }}
     from assessed

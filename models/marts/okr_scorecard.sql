@@ -36,7 +36,7 @@ key_result_flags as (
         sum(case
             when {{ okr_as_of_date() }} between window_start and due_date
                 and coalesce(cast(last_activity_at as date), window_start)
-                    < {{ dbt.dateadd('day', -var('okr_scorecard_stale_days'), okr_as_of_date()) }}
+                    < {{ okr_dateadd('day', -var('okr_scorecard_stale_days'), okr_as_of_date()) }}
             then 1 else 0
         end) as stale_key_results
     from key_results

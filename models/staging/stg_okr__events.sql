@@ -25,8 +25,10 @@ unpacked as (
         event_type,
         client_id,
         entity_id,
-        occurred_at,
-        recorded_at,
+        -- deliberately: a table written outside okr may hold zone-less timestamps (Spark
+        -- reads Parquet written elsewhere as TIMESTAMP_NTZ); they are UTC
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
         actor,
         sequence_no,
         case
@@ -63,8 +65,10 @@ final as (
         entity_type,
         client_id,
         entity_id,
-        occurred_at,
-        recorded_at,
+        -- deliberately: a table written outside okr may hold zone-less timestamps (Spark
+        -- reads Parquet written elsewhere as TIMESTAMP_NTZ); they are UTC
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
         actor,
         sequence_no,
         title,

@@ -12,11 +12,13 @@ with okr_observations as (
         event_id,
         client_id,
         kpi_id,
-        observed_at,
+        -- deliberately: zone-less timestamps of a table written outside okr are UTC (Spark
+        -- reads Parquet written elsewhere as TIMESTAMP_NTZ)
+        cast(observed_at as {{ dbt.type_timestamp() }}) as observed_at,
         value,
         source,
         segment,
-        recorded_at,
+        cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
         sequence_no,
         'okr_observations' as origin
     from {{ source('okr', 'okr_observations') }}
