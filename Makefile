@@ -11,7 +11,7 @@ $(BIN)/python:
 # A regular (not editable) install: the tests run against what `pip install .` ships, the dbt
 # project included.
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check '.[spark,test]'
 
 demo: install
 	$(BIN)/okr demo

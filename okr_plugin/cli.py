@@ -14,17 +14,18 @@ from typing import Any, NoReturn, TextIO
 import yaml
 
 from . import __version__
-from .build import DbtProject, work_dir
+from . import spark as spark_server
+from .build import DbtProject
 from .dashboards import write_superset_bundle
 from .errors import OkrError, StoreError
 from .events import InvalidEvent, parse_timestamp
 from .gate.results import GateReport, QualityGateFailed
 from .gate.runner import run_gate
 from .ingest import ingest
-from .publish import POSTGRES_NOTE, publish
+from .publish import nothing_to_publish, publish
 from .report import write_report
 from .scorecard import render_scorecard
-from .settings import resolve_warehouse
+from .settings import resolve_warehouse, work_dir
 from .store import MAX_REASONS_SHOWN, AppendResult, Line, Store, read_lines
 from .warehouse import display, is_duckdb
 
@@ -154,12 +155,25 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", parents=[common], help="load, build and show the worked example of the article"
     )
+    spark = commands.add_parser("spark", help="a local Spark Connect server to try okr on Spark")
+    actions = spark.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, what in (("start", "start one"), ("stop", "stop the one started here")):
+        server = actions.add_parser(action, help=what)
+        server.add_argument(
+            "--folder",
+            type=Path,
+            default=Path("okr-spark"),
+            help="where its tables, metastore and logs live (default: ./okr-spark)",
+        )
+    actions.choices["start"].add_argument(
+        "--port", type=int, default=spark_server.DEFAULT_PORT, help="default: 15002"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    url = resolve_warehouse(args.warehouse)
+    url = resolve_warehouse(getattr(args, "warehouse", None))
     try:
         if args.command == "init":
             with Store(url) as store:
@@ -197,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with Store(url) as store:
                 print(write_report(store, args.client, args.period, args.out))
             return EXIT_OK
+        if args.command == "spark":
+            return _spark(args)
         return _demo(url)
     except QualityGateFailed as err:
         print(f"okr: error: {err}", file=sys.stderr)
@@ -288,9 +304,20 @@ def _build(
 
 def _publish(url: str, to: str | None) -> None:
     if not is_duckdb(url):
-        print(f"okr publish: {POSTGRES_NOTE}")
+        print(f"okr publish: {nothing_to_publish(url)}")
         return
     print(publish(url, to).summary())
+
+
+def _spark(args: argparse.Namespace) -> int:
+    if args.action == "stop":
+        spark_server.stop_server(args.folder)
+        print(f"stopped the Spark Connect server of {args.folder}")
+        return EXIT_OK
+    print(f"starting a Spark Connect server in {args.folder}", file=sys.stderr)
+    url = spark_server.start_server(args.folder, args.port)
+    print(f"Spark Connect is ready: use --warehouse {url} (okr spark stop to stop it)")
+    return EXIT_OK
 
 
 def _demo(url: str) -> int:

@@ -24,6 +24,7 @@ from .events import FUTURE_REASON, MAX_ID, NUL_REASON, YEARS, utc_now
 from .resources import sql_statements
 from .schema import okr_observations, okr_rejected_events
 from .settings import duckdb_memory_limit
+from .spark import append_arrow
 from .store import (
     MAX_REASONS_SHOWN,
     NUL_SHOWN,
@@ -32,7 +33,7 @@ from .store import (
     Store,
     last_number,
 )
-from .warehouse import sql_literal, translate
+from .warehouse import create_engine, one_writer, sql_literal, translate
 
 COLUMNS = (
     "event_id",
@@ -250,24 +251,36 @@ def _prepare_batch(duck: Any, now: datetime) -> int:
 
 def ingest(store: Store, names: list[str], now: datetime | None = None) -> AppendResult:
     """Ingest observation files (CSV, Parquet, JSON lines) into the store's warehouse as one
-    batch: all of it is stored, or none of it."""
+    batch: all of it is stored, or none of it (on Spark, one write per table: see
+    _append_to_spark)."""
     files = input_files(names)
     store.init()
     now = now or utc_now()
     result = AppendResult()
     try:
-        with store.engine.begin() as conn:
+        with one_writer(store.url), store.engine.begin() as conn:
+            numbers = _last_numbers(conn)  # first: they lock the tables
             if conn.dialect.name == "duckdb":
-                duck = conn.connection.driver_connection
-                result.duplicates = _prepare(duck, files, now)
+                result.duplicates = _prepare(conn.connection.driver_connection, files, now)
+                _append(conn, now, result, numbers)
+            elif conn.dialect.name == "spark":
+                _append_to_spark(conn, files, now, result, numbers)
             else:
                 with duckdb.connect() as duck:
                     result.duplicates = _prepare(duck, files, now)
                     _copy_to_postgres(duck, conn)
-            _append(conn, now, result)
+                _append(conn, now, result, numbers)
     except sa.exc.DBAPIError as err:
         raise translate(err, store.url) from None
     return result
+
+
+def _last_numbers(conn: sa.Connection) -> tuple[int, int]:
+    """The last sequence_no and rejection_no, from which the batch numbers its rows."""
+    return (
+        last_number(conn, okr_observations.c.sequence_no),
+        last_number(conn, okr_rejected_events.c.rejection_no),
+    )
 
 
 def _prepare(duck: Any, files: list[InputFile], now: datetime) -> int:
@@ -309,15 +322,17 @@ def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
                         copy.write(block)
 
 
-def _append(conn: sa.Connection, now: datetime, result: AppendResult) -> None:
+def _append(
+    conn: sa.Connection, now: datetime, result: AppendResult, numbers: tuple[int, int]
+) -> None:
     """The prepared batch into the store (sql/observation_append.sql), in the caller's
-    transaction."""
+    transaction, numbered from the last sequence_no and rejection_no."""
     statements = sql_statements("observation_append", shown=MAX_REASONS_SHOWN)
 
     def run(name: str, **params: Any) -> Any:
         return conn.execute(sa.text(statements[name]), params)
 
-    last_sequence_no = last_number(conn, okr_observations.c.sequence_no)  # locks it first
+    last_sequence_no, last_rejection_no = numbers
     run("matches")
     stored = run("count_stored").scalar_one()
     result.accepted = run("count_new").scalar_one()
@@ -325,13 +340,51 @@ def _append(conn: sa.Connection, now: datetime, result: AppendResult) -> None:
     run("insert_new", last_sequence_no=last_sequence_no)
     result.duplicates += stored
     result.rejected = run("count_rejected").scalar_one()
-    run(
-        "insert_rejections",
-        last_rejection_no=last_number(conn, okr_rejected_events.c.rejection_no),
-        now=now,
-    )
+    run("insert_rejections", last_rejection_no=last_rejection_no, now=now)
     result.rejections = [
         Rejection(row.source_file, row.line_no, row.raw_text or "", row.reason, row.event_id)
         for row in run("first_rejections")
     ]
     run("drop_matches")
+
+
+def _append_to_spark(
+    conn: sa.Connection,
+    files: list[InputFile],
+    now: datetime,
+    result: AppendResult,
+    numbers: tuple[int, int],
+) -> None:
+    """Spark has no transactions, temp tables or deletes. The batch is appended by the same SQL
+    in a DuckDB mirror of what it touches (the stored rows with the batch's event ids), and the
+    new rows and rejections then reach Spark in one DataFrame write per table."""
+    mirror = create_engine("duckdb:///:memory:")
+    try:
+        with mirror.begin() as local:
+            duck: Any = local.connection.driver_connection
+            result.duplicates = _prepare(duck, files, now)
+            okr_observations.create(local)
+            okr_rejected_events.create(local)
+            ids = duck.sql("select distinct event_id from okr_ingest_candidates")
+            session = conn.connection.driver_connection.session  # type: ignore[union-attr]
+            session.createDataFrame(ids.to_arrow_table()).createOrReplaceTempView("okr_batch_ids")
+            stored = session.sql(
+                "select o.* from okr_observations as o"
+                " left semi join okr_batch_ids as b on o.event_id = b.event_id"
+            ).toArrow()
+            duck.register("okr_stored", stored)
+            duck.execute("insert into okr_observations select * from okr_stored")
+            _append(local, now, result, numbers)
+            for table, number, last in (
+                (okr_observations, "sequence_no", numbers[0]),
+                (okr_rejected_events, "rejection_no", numbers[1]),
+            ):
+                columns = ", ".join(c.name for c in table.columns)
+                new = duck.sql(
+                    f"select {columns} from {table.name} where {number} > {last:d}"
+                    f" order by {number}"
+                ).to_arrow_table()
+                if new.num_rows:
+                    append_arrow(conn, table.name, new)
+    finally:
+        mirror.dispose()

@@ -4,7 +4,7 @@ DuckDB allows one writing process per file, so a BI tool reading the warehouse i
 block builds and be blocked by them. Instead the marts are copied into a new file (in the
 storage version the DuckDB inside BI tools reads), which is then renamed over the previous
 snapshot: a reader opens either the old file or the new one, never half of one, and a build
-never waits for a reader. On PostgreSQL readers need no snapshot (see POSTGRES_NOTE).
+never waits for a reader. On PostgreSQL and Spark readers need no snapshot (see NOTHING_TO_PUBLISH).
 """
 
 from __future__ import annotations
@@ -24,11 +24,20 @@ from .settings import duckdb_storage_version
 from .store import Store
 from .warehouse import display, is_duckdb, sql_literal, translate
 
-POSTGRES_NOTE = (
-    "nothing to publish on PostgreSQL: point BI tools at the warehouse itself. Readers never"
-    " see a half-built mart there: dbt builds each table under a temporary name and swaps it"
-    " in within one transaction, and MVCC shows every reader the old table until that commits"
-)
+# Why a warehouse other than DuckDB needs no snapshot, by SQLAlchemy backend name.
+NOTHING_TO_PUBLISH = {
+    "postgresql": "nothing to publish on PostgreSQL: point BI tools at the warehouse itself."
+    " Readers never see a half-built mart there: dbt builds each table under a temporary name"
+    " and swaps it in within one transaction, and MVCC shows every reader the old table until"
+    " that commits",
+    "sc": "nothing to publish on Spark: point BI tools at the cluster's SQL endpoint (Spark"
+    " Thrift server, Databricks SQL); the marts are Parquet tables in the warehouse's database",
+}
+
+
+def nothing_to_publish(url: str) -> str:
+    backend = sa.make_url(url).get_backend_name()
+    return NOTHING_TO_PUBLISH.get(backend, f"nothing to publish on {backend}")
 
 
 @dataclass
@@ -60,7 +69,7 @@ def publish(url: str, to: str | None = None) -> Published:
     """Copy every mart into a new DuckDB file and rename it over `to` (default: beside the
     warehouse). The file is left read-only; the next publish replaces it."""
     if not is_duckdb(url):
-        raise StoreError(POSTGRES_NOTE)
+        raise StoreError(nothing_to_publish(url))
     target = Path(to).expanduser().resolve() if to else default_snapshot(url)
     warehouse = Path(sa.make_url(url).database or "")
     if target == warehouse.resolve():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -41,3 +42,13 @@ def duckdb_memory_limit() -> str:
     """DuckDB's memory cap for okr's work (it spills to disk beyond it): $OKR_DUCKDB_MEMORY_LIMIT,
     else 3GB. DuckDB's own default, 80% of the machine, starves everything else."""
     return os.environ.get("OKR_DUCKDB_MEMORY_LIMIT") or "3GB"
+
+
+def work_dir(url: str) -> Path:
+    """A user-writable folder per warehouse for dbt's profile, target and logs, and the writer
+    lock of a warehouse without table locks."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "okr_plugin"
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    path = base / digest
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
 from .schema import metadata, okr_events, okr_rejected_events
-from .warehouse import create_engine, lock_until_commit, translate
+from .warehouse import create_engine, insert_rows, lock_until_commit, one_writer, translate
 
 MAX_REASONS_SHOWN = 10
 NUL_SHOWN = "\\u0000"  # how a rejected line's NUL characters are kept: PostgreSQL text has none
@@ -108,7 +108,7 @@ class Store:
                 )
         self.init()
         try:
-            with self.engine.begin() as conn:
+            with one_writer(self.url), self.engine.begin() as conn:
                 self._append_in(conn, parsed, result, now)
         except sa.exc.DBAPIError as err:
             raise translate(err, self.url) from None
@@ -157,7 +157,7 @@ class Store:
                     }
                 )
         if rows:
-            conn.execute(okr_events.insert(), rows)
+            insert_rows(conn, okr_events, rows)
         result.accepted += len(rows)
         result.rejected = len(result.rejections)
         self._record_rejections(conn, "okr_events", result.rejections, now)
@@ -169,8 +169,9 @@ class Store:
         if not rejections:
             return
         first = last_number(conn, okr_rejected_events.c.rejection_no)
-        conn.execute(
-            okr_rejected_events.insert(),
+        insert_rows(
+            conn,
+            okr_rejected_events,
             [
                 {
                     "rejection_no": first + i,

@@ -1,16 +1,20 @@
 """The warehouse connection: engines, DuckDB's lock and settings, and driver errors turned
-into one-line messages. Every difference between DuckDB and PostgreSQL at the connection level
-lives here."""
+into one-line messages. Every difference between the warehouses (DuckDB, PostgreSQL, Spark)
+at the connection level lives here."""
 
 from __future__ import annotations
 
+import fcntl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
 from .errors import StoreError, WarehouseLocked
-from .settings import duckdb_storage_version, lock_timeout
+from .settings import duckdb_storage_version, lock_timeout, work_dir
+from .spark import append_rows, is_spark
 
 
 def is_duckdb(url: str) -> bool:
@@ -65,6 +69,29 @@ def lock_until_commit(conn: sa.Connection, table: str) -> None:
     (readers go on). A DuckDB file has one writing process, which needs none."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text(f"lock table {table} in share row exclusive mode"))
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Rows into a table in one go: one DataFrame write on Spark, one executemany elsewhere."""
+    if conn.dialect.name == "spark":
+        append_rows(conn, table, rows)
+    else:
+        conn.execute(table.insert(), rows)
+
+
+@contextmanager
+def one_writer(url: str) -> Iterator[None]:
+    """One writing okr process at a time on a warehouse that has no table locks (Spark): a file
+    lock per warehouse on this machine, waited for. Elsewhere the warehouse's own locks do it."""
+    if not is_spark(url):
+        yield
+        return
+    with (work_dir(url) / "writer.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def sql_literal(text: str) -> str:

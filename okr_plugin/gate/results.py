@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ..errors import OkrError
 from ..schema import okr_quality_results
+from ..warehouse import insert_rows
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -120,4 +121,4 @@ def record(engine: sa.Engine, report: GateReport) -> None:
         for o in report.outcomes
     ]
     with engine.begin() as conn:
-        conn.execute(okr_quality_results.insert(), rows)
+        insert_rows(conn, okr_quality_results, rows)

@@ -1,5 +1,6 @@
 -- What `okr scorecard` and `okr report` read of the marts, by name (okr_plugin/marts.py). A
--- filter given as null (client, period) does not filter.
+-- filter given as null (client, period) does not filter: coalesce(:x, column) takes the
+-- column's type, which PostgreSQL needs to type a null parameter, with no engine's type name.
 
 -- name: objectives
 -- the objectives in alignment order, each with its depth in the tree
@@ -10,8 +11,8 @@ from okr_objectives as o
 left join okr_alignment as a
     on o.client_id = a.client_id and o.objective_id = a.objective_id
 where
-    (cast(:client as varchar) is null or o.client_id = :client)
-    and (cast(:period as varchar) is null or o.period = :period)
+    o.client_id = coalesce(:client, o.client_id)
+    and o.period is not distinct from coalesce(:period, o.period)
 order by o.client_id, a.path, o.objective_id
 
 -- name: key_results
@@ -19,15 +20,15 @@ select
     client_id, objective_id, key_result_id, title, owner, scoring, unit, current_value,
     target_value, score, grade, health, value_source, window_start, due_date
 from okr_key_results
-where cast(:client as varchar) is null or client_id = :client
+where client_id = coalesce(:client, client_id)
 order by client_id, objective_id, key_result_id
 
 -- name: scorecard
 -- the scorecard's groups (owner, level, period), only the flagged ones with flagged_only
 select * from okr_scorecard
 where
-    (cast(:client as varchar) is null or client_id = :client)
-    and (cast(:period as varchar) is null or period = :period)
+    client_id = coalesce(:client, client_id)
+    and period is not distinct from coalesce(:period, period)
     and (not :flagged_only or too_many_objectives or too_many_key_results or missing_owner
         or stale or missed_commitment or not_ambitious)
 order by client_id, period_start, level, owner
