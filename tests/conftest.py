@@ -1,7 +1,8 @@
 """Shared helpers: run the installed `okr` command against a real warehouse, read tables back.
 
-Every workspace is either a DuckDB file or a fresh database on a PostgreSQL server that the
-test session starts itself (tests/postgres.py) and stops at the end.
+Every workspace is a DuckDB file, a fresh database on a PostgreSQL server that the test session
+starts itself (tests/postgres.py) and stops at the end, or a fresh database on a Spark Connect
+server that the session starts once, when a test first asks for it (okr spark start's own code).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from postgres import PostgresServer
+from postgres import PostgresServer, spare_port
+
+import okr_plugin.spark  # noqa: F401 - registers the sc:// dialect for the tests' own queries
 
 OKR = str(Path(sys.executable).with_name("okr"))
 WAREHOUSES = ["duckdb", "postgres"]
@@ -132,9 +136,28 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Spark Connect server on 127.0.0.1 for every Spark test (the JVM starts once), by
+    `okr spark start`: UI off, time zone UTC, tables and metastore in a temporary folder."""
+    folder = tmp_path_factory.mktemp("spark")
+    port = spare_port()
+    started = run_okr("spark", "start", "--folder", str(folder), "--port", str(port), cwd=folder)
+    assert started.code == 0, started.err
+    assert f"--warehouse sc://127.0.0.1:{port}" in started.out
+    try:
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        stopped = run_okr("spark", "stop", "--folder", str(folder), cwd=folder)
+        assert stopped.code == 0, stopped.err
+
+
 def new_workspace(kind: str, folder: Path, request: pytest.FixtureRequest) -> Workspace:
     if kind == "duckdb":
         return Workspace(folder, f"duckdb:///{folder / 'okr.duckdb'}", kind)
+    if kind == "spark":
+        server = request.getfixturevalue("spark_server")
+        return Workspace(folder, f"{server}/w_{uuid.uuid4().hex[:12]}", kind)
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return Workspace(folder, server.new_database(), kind)
 

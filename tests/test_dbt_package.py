@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,15 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 def test_host_project_builds_the_package(workspace: Workspace) -> None:
     # The events come from okr; the host project knows nothing else about okr_plugin.
     assert workspace.okr("demo").code == 0
+    host = host_project(workspace)
+    dbt(host, "deps")
+    dbt(host, "build", "--exclude-resource-type", "unit_test")
+    assert_host_build(workspace, host)
+
+
+def host_project(workspace: Workspace) -> Path:
+    """A dbt project of an agency that installs okr_plugin as a package, with a model of its
+    own on okr_objectives and the package's generic tests planted to fail on another."""
     host = workspace.folder / "host"
     (host / "models").mkdir(parents=True)
     (host / "dbt_project.yml").write_text(
@@ -90,16 +100,23 @@ def test_host_project_builds_the_package(workspace: Workspace) -> None:
     )
     profile = {"agency": {"target": "dev", "outputs": {"dev": profile_for(workspace.url)}}}
     (host / "profiles.yml").write_text(json.dumps(profile))
-    for args in (["deps"], ["build", "--exclude-resource-type", "unit_test"]):
-        done = subprocess.run(
-            [DBT, *args, "--profiles-dir", str(host), "--no-send-anonymous-usage-stats"],
-            cwd=host,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stdout[-3000:]
+    return host
 
+
+def dbt(host: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(
+        [DBT, *args, "--profiles-dir", str(host), "--no-send-anonymous-usage-stats"],
+        cwd=host,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def assert_host_build(workspace: Workspace, host: Path) -> None:
+    """The planted rows caught, the demo's numbers through the host's model, one slice."""
     results = json.loads((host / "target" / "run_results.json").read_text())["results"]
     caught = {
         r["unique_id"].split(".")[2].split("_planted")[0]: (r["status"], r["failures"])
