@@ -13,7 +13,9 @@ For each size N (observations) it builds a fresh DuckDB warehouse and measures:
 - the quality gate alone (`okr check`, which every build also runs first);
 - publish: `okr publish` of the built warehouse against DuckDB's own `COPY FROM DATABASE` of
   it into a new file (time ratio).
-With --postgres, the full build at the smallest size on a throwaway PostgreSQL server.
+With --postgres and --spark, the ingest, full and incremental build at the smallest size on a
+throwaway PostgreSQL server and a local Spark Connect server (2 cores here), the full build as a
+ratio to DuckDB's of the same size in the same run.
 Prints a Markdown table for bench/RESULTS.md. Not part of the test suite.
 """
 
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
@@ -176,26 +179,45 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def run_postgres(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
-    from postgres import PostgresServer
+def run_server(kind: str, rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
+    """Ingest and full build of N rows on a throwaway PostgreSQL or local Spark Connect server
+    (Spark: its JVM is a server process, so the peak RSS is okr's and dbt's side only)."""
+    with ExitStack() as stack:
+        if kind == "postgres":
+            from postgres import PostgresServer, spare_port
 
-    server = PostgresServer().start()
-    try:
-        url = server.new_database()
+            server = PostgresServer().start()
+            stack.callback(server.stop)
+            url = server.new_database()
+        else:
+            from postgres import spare_port
+
+            from okr_plugin import spark
+
+            base = stack.enter_context(spark.server(folder / "spark", spare_port()))
+            url = f"{base}/bench"
         events = generate.goal_events(folder / "goals.jsonl")
-        first = generate.observations(folder / f"pg_{rows}.parquet", rows, "a")
+        first = generate.observations(folder / f"{kind}_{rows}.parquet", rows, "a")
+        extra = generate.delta(folder / f"{kind}_delta_{rows}.parquet", rows)
         okr("append", str(events), "--warehouse", url, env=env)
         ingest, _ = measure(OKR, "ingest", str(first), "--warehouse", url, env=env)
         full, rss = measure(OKR, "build", "--full-refresh", "--warehouse", url, env=env)
-        return {"rows": rows, "ingest_s": ingest, "full_build_s": full, "peak_rss_gib": rss / 2**20}
-    finally:
-        server.stop()
+        okr("ingest", str(extra), "--warehouse", url, env=env)
+        incremental, _ = measure(OKR, "build", "--warehouse", url, env=env)
+        return {
+            "rows": rows,
+            "ingest_s": ingest,
+            "full_build_s": full,
+            "incremental_s": incremental,
+            "peak_rss_gib": rss / 2**20,
+        }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 3_000_000, 10_000_000])
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--spark", action="store_true", help="a local Spark Connect server")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="okr-bench-"))
     env = {**os.environ, "XDG_CACHE_HOME": str(folder / "cache")}
@@ -205,9 +227,11 @@ def main() -> None:
             result = run_size(rows, folder, env)
             results.append(result)
             print(json.dumps(result), flush=True)
-        pg = run_postgres(min(args.sizes), folder, env) if args.postgres else None
-        if pg:
-            print(json.dumps({"postgres": pg}), flush=True)
+        for kind in ("postgres", "spark"):
+            if getattr(args, kind):
+                found = run_server(kind, min(args.sizes), folder, env)
+                found["build_vs_duckdb"] = found["full_build_s"] / results[0]["full_build_s"]
+                print(json.dumps({kind: found}), flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(
