@@ -248,6 +248,11 @@ def test_the_demo_and_a_random_history_as_of_a_day(pair: dict[str, Workspace]) -
     built = build_both(pair, "--as-of", "2026-05-20", "--vars", "{okr_daily_history: false}")
     assert all(built["spark"][mart] for mart in ("okr_key_results", "okr_kpi_rollups"))
     assert_same_marts(built["duckdb"], built["spark"])
+    # okr scorecard reads the marts the same way on both
+    scorecards = {kind: ws.okr("scorecard", "--client", "rnd-a") for kind, ws in pair.items()}
+    assert scorecards["spark"].code == 0, scorecards["spark"].err
+    assert "rnd-a-root" in scorecards["spark"].out or "Grow" in scorecards["spark"].out
+    assert scorecards["duckdb"].out == scorecards["spark"].out
 
 
 def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
@@ -270,6 +275,11 @@ def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
         assert ws.append(late, name="late.jsonl").code == 0
     incremental = build_both(pair)
     assert_same_marts(incremental["duckdb"], incremental["spark"])
+    report = pair["spark"].okr(
+        "report", "--client", "acme", "--period", "2026-Q1", "--out", "q1.html"
+    )
+    assert report.code == 0, report.err
+    assert "200 visits" in (pair["spark"].folder / "q1.html").read_text()
     # the reference: dbt's full refresh as `okr build --full-refresh` runs it, without the gate
     # (it passed on these rows; the Spark suite's time goes to builds)
     options = ["--exclude-resource-type", "unit_test", "--full-refresh"]
