@@ -102,17 +102,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YAML",
         help="dbt variables, e.g. '{okr_observation_relations: [main.ga4_kpis]}'",
     )
-    commands.add_parser(
+    check = commands.add_parser(
         "check",
         parents=[common, variables],
         help="run the data-quality gate on the input tables and say what failed, where",
+    )
+    check.add_argument(
+        "--full",
+        action="store_true",
+        help="check every row, not only those appended since the last passing run",
     )
     build = commands.add_parser(
         "build", parents=[common, variables], help="run the quality gate, then the dbt models"
     )
     build.add_argument("--as-of", type=as_of_value, help="date or UTC timestamp to build as of")
     build.add_argument(
-        "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
+        "--full-refresh",
+        action="store_true",
+        help="rebuild incremental models from scratch (the gate then checks every row)",
     )
     build.add_argument(
         "--publish", action="store_true", help="then publish the marts for BI tools (okr publish)"
@@ -179,8 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with Store(url) as store:
                 store.init()
             print(
-                "okr_events, okr_observations, okr_rejected_events and okr_quality_results"
-                f" are ready in {display(url)}"
+                "okr_events, okr_observations, okr_rejected_events, okr_quality_results and"
+                f" okr_quality_runs are ready in {display(url)}"
             )
             return EXIT_OK
         if args.command == "append":
@@ -190,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = ingest(store, args.files)
             return _report_append(result, url, "observations")
         if args.command == "check":
-            report = _check(url, args.vars, show_passed=True)
+            report = _check(url, args.vars, args.full, show_passed=True)
             return EXIT_QUALITY if report.critical else EXIT_OK
         if args.command == "build":
             _build(url, args.as_of, args.full_refresh, args.vars)
@@ -267,10 +274,12 @@ def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
-def _check(url: str, variables: dict[str, Any], show_passed: bool = False) -> GateReport:
+def _check(
+    url: str, variables: dict[str, Any], full: bool, show_passed: bool = False
+) -> GateReport:
     """Run the quality gate; print its failures (and, for okr check, what passed)."""
     print(f"checking the input tables of {display(url)}", file=sys.stderr)
-    report = run_gate(url, work_dir(url) / "quality", variables)
+    report = run_gate(url, work_dir(url) / "quality", variables, full)
     out = sys.stdout if show_passed else sys.stderr
     for outcome in report.outcomes:
         if show_passed or not outcome.success:
@@ -282,7 +291,7 @@ def _check(url: str, variables: dict[str, Any], show_passed: bool = False) -> Ga
 def _build(
     url: str, as_of: str | None, full_refresh: bool = False, variables: dict[str, Any] | None = None
 ) -> None:
-    report = _check(url, variables or {})
+    report = _check(url, variables or {}, full=full_refresh)
     if report.critical:
         first = report.critical[0]
         raise QualityGateFailed(

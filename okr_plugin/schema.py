@@ -70,3 +70,21 @@ okr_quality_results = sa.Table(
     sa.Column("sample_ids", sa.Text, comment="a few offending ids, comma-separated"),
     sa.Column("details", sa.Text, comment="what went wrong when the check itself failed"),
 )
+
+
+# One row per input relation per run of the gate: which rows the run checked, and whether the
+# run passed. The next run checks only the rows appended after the last passing run.
+okr_quality_runs = sa.Table(
+    "okr_quality_runs",
+    metadata,
+    sa.Column("run_id", sa.String, nullable=False),
+    sa.Column("run_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("full_scan", sa.Boolean, nullable=False, comment="every row checked"),
+    sa.Column("after_sequence_no", sa.BigInteger, comment="rows above it checked"),
+    sa.Column("through_sequence_no", sa.BigInteger, comment="...up to and with it"),
+    sa.Column("after_recorded_at", sa.DateTime, comment="relations without sequence_no"),
+    sa.Column("through_recorded_at", sa.DateTime, comment="latest recorded_at at the run"),
+    sa.Column("rows_checked", sa.BigInteger, nullable=False),
+    sa.Column("passed", sa.Boolean, nullable=False, comment="no critical failure in the run"),
+)

@@ -9,6 +9,8 @@ would fail these tests.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -276,7 +278,7 @@ CASES = [
         "early-record",
         "warning",
     ),
-    ("duplicate observation id", "okr_observations", "to_be_unique(event_id)", "v1", "critical"),
+    ("duplicate observation id", "okr_observations", "event_id is unique", "v1", "critical"),
     (
         "observation in the far future",
         "okr_observations",
@@ -347,12 +349,10 @@ def test_critical_failures_exit_4_and_are_stored(checked: tuple[Workspace, Run])
     unique = [
         r
         for r in rows
-        if r["table_name"] == "okr_observations"
-        and r["column_name"] == "event_id"
-        and "unique" in r["expectation"]
+        if r["table_name"] == "okr_observations" and r["expectation"] == "event_id is unique"
     ][0]
-    # v1 ingested once and planted once: two rows of six share the id
-    assert (unique["unexpected_count"], unique["element_count"]) == (2, 6)
+    # v1 ingested once and planted once: one id held by two rows
+    assert unique["unexpected_count"] == 1
     assert unique["sample_ids"] == "v1"
     report = Path(re.search(r"report: (\S+index\.html)", run.out).group(1))  # type: ignore[union-attr]
     assert report.exists() and "okr_events_suite" in report.read_text()
@@ -361,23 +361,139 @@ def test_critical_failures_exit_4_and_are_stored(checked: tuple[Workspace, Run])
 def test_build_runs_the_gate_first(workspace: Workspace) -> None:
     ws = workspace
     load_good(ws)
-    engine = sa.create_engine(ws.url)
-    with engine.begin() as conn:
+    with around_the_cli(ws) as conn:
         plant_observation(conn, "unknown-kpi", kpi_id="no-such-kpi")
-    engine.dispose()
     warned = ws.okr("build")
     assert warned.code == 0, warned.err  # a warning is reported, not fatal
     assert "warning  okr_observations: the observation's kpi_id" in warned.err
     before = snapshot(ws)
     assert before["okr_key_results"]
 
-    engine = sa.create_engine(ws.url)
-    with engine.begin() as conn:
+    with around_the_cli(ws) as conn:
         plant_event(conn, "bad-type", "objective_renamed", "o1", {"title": "x"})
-    engine.dispose()
     stopped = ws.okr("build")
     assert stopped.code == 4
     message = stopped.err.strip().splitlines()[-1]
     assert message.startswith("okr: error: the quality gate found 1 critical failures")
     assert "bad-type" in message
     assert snapshot(ws) == before
+
+
+@contextmanager
+def around_the_cli(ws: Workspace) -> Iterator[sa.Connection]:
+    """A transaction on the warehouse of some other tool, closed (and its file freed) after."""
+    engine = sa.create_engine(ws.url)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def gate_runs(ws: Workspace) -> list[tuple[str, bool, int, bool]]:
+    """okr_quality_runs of the latest run: (table, full scan, rows checked, passed)."""
+    rows = ws.rows(
+        "select table_name, full_scan, rows_checked, passed from okr_quality_runs"
+        " where run_at = (select max(run_at) from okr_quality_runs) order by table_name"
+    )
+    return [(r["table_name"], r["full_scan"], r["rows_checked"], r["passed"]) for r in rows]
+
+
+def test_the_gate_checks_new_rows_until_they_pass_and_everything_when_asked(
+    workspace: Workspace,
+) -> None:
+    ws = workspace
+    load_good(ws)
+    # no passing run yet: every row (4 events, 1 observation)
+    assert ws.okr("check").code == 0
+    assert gate_runs(ws) == [("okr_events", True, 4, True), ("okr_observations", True, 1, True)]
+
+    # one more event through the CLI: the next run checks it alone
+    more = event(
+        "e-o3",
+        "objective_created",
+        "o3",
+        T0,
+        {"title": "More", "level": "team", "period": "2026-Q3"},
+    )
+    assert ws.append([more], "more.jsonl").code == 0
+    run = ws.okr("check")
+    assert run.code == 0, run.out
+    assert "since the last passing run (1 of okr_events, 0 of okr_observations)" in run.out
+    assert gate_runs(ws) == [("okr_events", False, 1, True), ("okr_observations", False, 0, True)]
+
+    # a bad row written around the CLI stops every run until it is gone
+    with around_the_cli(ws) as conn:
+        plant_event(conn, "bad-type", "objective_renamed", "o1", {"title": "x"})
+    for _ in range(2):
+        stopped = ws.okr("check")
+        assert stopped.code == 4 and "bad-type" in stopped.out
+        assert gate_runs(ws) == [
+            ("okr_events", False, 1, False),
+            ("okr_observations", False, 0, False),
+        ]
+    assert ws.okr("build").code == 4
+    with around_the_cli(ws) as conn:
+        conn.execute(sa.text("delete from okr_events where event_id = 'bad-type'"))
+    assert ws.okr("check").code == 0
+
+    # a row edited in place (its sequence_no already checked) is not a new row: only a full
+    # run sees it, as okr check --full and okr build --full-refresh (the nightly path) do
+    with around_the_cli(ws) as conn:
+        conn.execute(
+            okr_events.update()
+            .where(okr_events.c.event_id == "e-o1")
+            .values(payload={"title": "Grow", "level": "galaxy", "period": "2026-Q3"})
+        )
+    assert ws.okr("check").code == 0
+    for command in (["check", "--full"], ["build", "--full-refresh"]):
+        found = ws.okr(*command)
+        assert found.code == 4, found.err
+        assert "to_be_in_set(level)" in found.out + found.err
+        assert "e-o1" in found.out + found.err
+    assert gate_runs(ws) == [("okr_events", True, 5, False), ("okr_observations", True, 1, False)]
+
+
+def test_extra_relations_are_checked_from_the_last_pass_less_the_lookback(
+    duckdb_workspace: Workspace,
+) -> None:
+    ws = duckdb_workspace
+    load_good(ws)
+    with around_the_cli(ws) as conn:
+        conn.execute(
+            sa.text(
+                "create table ga4_extra as select event_id, client_id, kpi_id, observed_at, value,"
+                " source, segment, recorded_at from okr_observations"
+            )
+        )
+        conn.execute(sa.text("update ga4_extra set recorded_at = timestamp '2026-07-10 12:00'"))
+    assert ws.okr("check", "--vars", EXTRA).code == 0
+    rows = ws.rows(
+        "select through_recorded_at from okr_quality_runs where table_name = 'ga4_extra'"
+    )
+    assert [str(r["through_recorded_at"]) for r in rows] == ["2026-07-10 12:00:00"]
+    # recorded 23 hours before the last pass's latest recorded_at: within the 24-hour lookback,
+    # so checked; 25 hours before: outside it, so only a full run sees it
+    with around_the_cli(ws) as conn:
+        conn.execute(
+            sa.text(
+                "insert into ga4_extra values"
+                " ('late', 'acme', null, '2026-07-02', 5, 'ga4', null, '2026-07-09 13:00'),"
+                " ('older', 'acme', null, '2026-07-02', 5, 'ga4', null, '2026-07-09 11:00')"
+            )
+        )
+    run = ws.okr("check", "--vars", EXTRA)
+    assert run.code == 4
+    line = [
+        x
+        for x in run.out.splitlines()
+        if "ga4_extra: expect_column_values_to_not_be_null(kpi_id)" in x
+    ]
+    assert line and "1 rows" in line[0] and "late" in line[0] and "older" not in line[0], line
+    full = ws.okr("check", "--full", "--vars", EXTRA)
+    line = [
+        x
+        for x in full.out.splitlines()
+        if "ga4_extra: expect_column_values_to_not_be_null(kpi_id)" in x
+    ]
+    assert line and "2 rows" in line[0], line

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import OkrError
-from ..schema import okr_quality_results
+from ..schema import okr_quality_results, okr_quality_runs
 from ..warehouse import insert_rows
 
 CRITICAL = "critical"
@@ -49,11 +49,32 @@ class Outcome:
 
 
 @dataclass
+class Scope:
+    """The rows of one input relation a run checks: every row, or (`where`) those appended
+    since the last passing run; and the watermark a passing run records in okr_quality_runs."""
+
+    relation: str  # schema.table
+    where: str | None = None  # None: every row
+    after_sequence_no: int | None = None
+    through_sequence_no: int | None = None
+    after_recorded_at: datetime | None = None
+    through_recorded_at: datetime | None = None
+    rows_checked: int = 0
+
+    def rows(self, select: str | None = None) -> str:
+        """A SELECT of the rows in scope: `select` (a SELECT over the relation), else `*`."""
+        query = select or f"select * from {self.relation}"
+        return query + (f" where {self.where}" if self.where else "")
+
+
+@dataclass
 class GateReport:
     run_id: str
     run_at: datetime
     outcomes: list[Outcome]
     docs: Path
+    scopes: list[Scope] = field(default_factory=list)
+    checked: str = ""  # which rows the run checked, for people
 
     @property
     def failed(self) -> list[Outcome]:
@@ -66,8 +87,9 @@ class GateReport:
     def summary(self) -> str:
         warnings = len(self.failed) - len(self.critical)
         return (
-            f"quality gate: {len(self.outcomes)} expectations, {len(self.critical)} critical"
-            f" and {warnings} warning failures (report: {self.docs / 'index.html'})"
+            f"quality gate: {len(self.outcomes)} expectations over {self.checked},"
+            f" {len(self.critical)} critical and {warnings} warning failures"
+            f" (report: {self.docs / 'index.html'})"
         )
 
 
@@ -110,6 +132,14 @@ def _exception_message(info: dict[str, Any]) -> str | None:
     return None
 
 
+def describe(scopes: list[Scope]) -> str:
+    """Which rows a run checked, in words."""
+    if all(s.where is None for s in scopes):
+        return "every row"
+    counts = ", ".join(f"{s.rows_checked} of {s.relation}" for s in scopes)
+    return f"the rows appended since the last passing run ({counts})"
+
+
 def record(engine: sa.Engine, report: GateReport) -> None:
     rows = [
         {
@@ -120,5 +150,18 @@ def record(engine: sa.Engine, report: GateReport) -> None:
         }
         for o in report.outcomes
     ]
+    passed = not report.critical
+    runs = [
+        {
+            **{k: v for k, v in asdict(s).items() if k not in ("relation", "where")},
+            "run_id": report.run_id,
+            "run_at": report.run_at,
+            "table_name": s.relation,
+            "full_scan": s.where is None,
+            "passed": passed,
+        }
+        for s in report.scopes
+    ]
     with engine.begin() as conn:
         insert_rows(conn, okr_quality_results, rows)
+        insert_rows(conn, okr_quality_runs, runs)

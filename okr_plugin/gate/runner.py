@@ -8,7 +8,7 @@ import os
 import tempfile
 import uuid
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,28 @@ from ..child import run_child, serve
 from ..errors import StoreError
 from ..events import utc_now
 from ..resources import project_variable
+from ..schema import okr_quality_runs
 from ..store import Store
 from ..warehouse import engine_options, translate
 from .dialect import gx_url
-from .results import SAMPLE_IDS, WARNING, GateReport, Outcome, outcome_of, record
-from .suites import Input, event_checks, event_field_checks, event_fields_query, observation_checks
+from .results import (
+    SAMPLE_IDS,
+    WARNING,
+    GateReport,
+    Outcome,
+    Scope,
+    describe,
+    outcome_of,
+    record,
+)
+from .suites import (
+    Check,
+    Input,
+    event_checks,
+    event_field_checks,
+    event_fields_query,
+    observation_checks,
+)
 
 
 def _quiet_gx() -> None:
@@ -31,42 +48,72 @@ def _quiet_gx() -> None:
 
 
 class Gate:
-    """The suites over one warehouse; run() validates them all and records the results."""
+    """The suites over one warehouse; run() validates them and records the results.
 
-    def __init__(self, url: str, docs: Path, variables: dict[str, Any] | None = None) -> None:
+    A run checks the rows appended since the last passing run (okr_quality_runs): by
+    sequence_no in okr_events and okr_observations, by recorded_at less the models' lookback
+    (okr_incremental_lookback_hours) in extra observation relations. A full run (okr check
+    --full, okr build --full-refresh, or no passing run yet) checks every row.
+    """
+
+    def __init__(
+        self, url: str, docs: Path, variables: dict[str, Any] | None = None, full: bool = False
+    ) -> None:
         """variables: the dbt variables of the build the gate guards (--vars): the extra
-        observation relations, the alignment depth."""
+        observation relations, the alignment depth, the lookback."""
         self.url = url
         self.docs = docs
+        self.full = full
         self.relations = list(project_variable("okr_observation_relations", variables) or [])
         self.max_depth = int(project_variable("okr_max_alignment_depth", variables))
+        self.lookback = timedelta(
+            hours=float(project_variable("okr_incremental_lookback_hours", variables))
+        )
 
-    def inputs(self, engine: sa.Engine, now: datetime) -> tuple[list[Input], list[Outcome]]:
+    def scope(self, conn: sa.Connection, relation: str, has_sequence: bool) -> Scope:
+        """Which rows of the relation this run checks, and the watermark a pass records."""
+        column = "sequence_no" if has_sequence else "recorded_at"
+        through = conn.execute(sa.text(f"select max({column}) from {relation}")).scalar()
+        last = None
+        if not self.full:
+            last = conn.execute(
+                sa.select(okr_quality_runs)
+                .where(okr_quality_runs.c.table_name == relation, okr_quality_runs.c.passed)
+                .order_by(okr_quality_runs.c.run_at.desc())
+                .limit(1)
+            ).first()
+        if isinstance(through, datetime) and through.tzinfo is not None:
+            through = through.astimezone(timezone.utc).replace(tzinfo=None)
+        scope = Scope(relation)
+        if has_sequence:
+            scope.through_sequence_no = through
+        else:
+            scope.through_recorded_at = through
+        if last is None:
+            return scope
+        # rows whose watermark column is missing are in every scope: a check fails on them
+        if has_sequence:
+            scope.after_sequence_no = last.through_sequence_no or 0
+            scope.where = f"sequence_no > {scope.after_sequence_no} or sequence_no is null"
+        elif last.through_recorded_at is not None:
+            scope.after_recorded_at = last.through_recorded_at - self.lookback
+            moment = scope.after_recorded_at.isoformat(sep=" ")
+            scope.where = f"recorded_at > cast('{moment}' as timestamp) or recorded_at is null"
+        return scope
+
+    def inputs(
+        self, engine: sa.Engine, now: datetime
+    ) -> tuple[list[Input], list[Scope], list[Outcome]]:
         """What to validate; an extra relation not (yet) in the warehouse is a warning."""
-        inputs = [
-            Input("okr_events", event_checks(now), table="okr_events"),
-            Input(
-                "okr_event_fields",
-                event_field_checks(self.max_depth),
-                query=event_fields_query(engine.dialect.name),
-            ),
-            Input(
-                "okr_observations",
-                observation_checks(now, has_sequence=True),
-                table="okr_observations",
-            ),
-        ]
-        missing = []
+        dialect = engine.dialect.name
         inspector = sa.inspect(engine)
+        found, missing = [], []
         for relation in self.relations:
             schema, _, name = relation.rpartition(".")
-            found = inspector.has_table(name, schema=schema or None) or name in (
+            if inspector.has_table(name, schema=schema or None) or name in (
                 inspector.get_view_names(schema=schema or None)
-            )
-            if found:
-                inputs.append(
-                    Input(relation, observation_checks(now, has_sequence=False), table=relation)
-                )
+            ):
+                found.append(relation)
             else:
                 missing.append(
                     Outcome(
@@ -79,7 +126,32 @@ class Gate:
                         details="not in the warehouse yet; checked once it exists",
                     )
                 )
-        return inputs, missing
+        with engine.connect() as conn:
+            events = self.scope(conn, "okr_events", has_sequence=True)
+            observations = self.scope(conn, "okr_observations", has_sequence=True)
+            extras = [self.scope(conn, r, has_sequence=False) for r in found]
+            scopes = [events, observations, *extras]
+            for scope in scopes:
+                count = f"select count(*) from ({scope.rows()}) as checked"
+                scope.rows_checked = conn.execute(sa.text(count)).scalar_one()
+        inputs = [
+            _input("okr_events", event_checks(now, events), events),
+            _input(
+                "okr_event_fields",
+                event_field_checks(self.max_depth, dialect),
+                events,
+                event_fields_query(dialect),
+            ),
+            _input(
+                "okr_observations",
+                observation_checks(now, observations, has_sequence=True),
+                observations,
+            ),
+        ]
+        for scope in extras:
+            checks = observation_checks(now, scope, has_sequence=False)
+            inputs.append(_input(scope.relation, checks, scope))
+        return inputs, scopes, missing
 
     def run(self, engine: sa.Engine, now: datetime) -> GateReport:
         _quiet_gx()
@@ -105,7 +177,7 @@ class Gate:
             name="warehouse", connection_string=gx_url(self.url), kwargs=engine_options(self.url)
         )
         try:
-            inputs, outcomes = self.inputs(engine, now)
+            inputs, scopes, outcomes = self.inputs(engine, now)
             definitions = []
             for item in inputs:
                 suite = context.suites.add(gx.ExpectationSuite(name=item.suite))
@@ -156,9 +228,17 @@ class Gate:
             raise translate(err, self.url) from None
         finally:
             source.get_engine().dispose()
-        report = GateReport(uuid.uuid4().hex, now, outcomes, self.docs)
+        report = GateReport(uuid.uuid4().hex, now, outcomes, self.docs, scopes, describe(scopes))
         record(engine, report)
         return report
+
+
+def _input(name: str, checks: list[Check], scope: Scope, select: str | None = None) -> Input:
+    """The input of a suite: the relation itself when every row is checked and no `select`
+    reshapes it, else a query of the rows in scope."""
+    if scope.where is None and select is None:
+        return Input(name, checks, table=scope.relation)
+    return Input(name, checks, query=scope.rows(select))
 
 
 def _sample_ids(engine: sa.Engine, query: str, item: Input) -> list[str]:
@@ -169,11 +249,11 @@ def _sample_ids(engine: sa.Engine, query: str, item: Input) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def run_gate(url: str, docs: Path, variables: dict[str, Any]) -> GateReport:
+def run_gate(url: str, docs: Path, variables: dict[str, Any], full: bool = False) -> GateReport:
     """Run the gate in a child process (see child.py: GX keeps its connection to the
-    warehouse for the life of the process) and return its report."""
+    warehouse for the life of the process) and return its report; `full` checks every row."""
     with tempfile.TemporaryDirectory(prefix="okr-gate-") as folder:
-        request = {"url": url, "docs": str(docs), "variables": variables}
+        request = {"url": url, "docs": str(docs), "variables": variables, "full": full}
         found, code = run_child("okr_plugin.gate.runner", request, Path(folder) / "report.json")
     if found is None:
         raise StoreError(f"the quality gate stopped unexpectedly (exit code {code})")
@@ -184,6 +264,7 @@ def run_gate(url: str, docs: Path, variables: dict[str, Any]) -> GateReport:
         datetime.fromisoformat(found["run_at"]),
         [Outcome(**o) for o in found["outcomes"]],
         Path(found["docs"]),
+        checked=found["checked"],
     )
 
 
@@ -191,7 +272,9 @@ def _serve(request: dict[str, Any]) -> dict[str, Any]:
     try:
         with Store(request["url"]) as store:
             store.init()
-            gate = Gate(request["url"], Path(request["docs"]), request["variables"])
+            gate = Gate(
+                request["url"], Path(request["docs"]), request["variables"], request["full"]
+            )
             report = gate.run(store.engine, utc_now())
     except StoreError as err:
         return {"error": str(err)}
@@ -200,6 +283,7 @@ def _serve(request: dict[str, Any]) -> dict[str, Any]:
         "run_at": report.run_at.isoformat(),
         "docs": str(report.docs),
         "outcomes": [asdict(o) for o in report.outcomes],
+        "checked": report.checked,
     }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from .. import events
 from ..resources import has_macro, render_macro
 from ..warehouse import dbt_adapter
-from .results import CRITICAL, WARNING
+from .results import CRITICAL, WARNING, Scope
 
 EARLIEST = datetime(2000, 1, 1)
 FINITE_LIMIT = "1.7e308"  # beyond every finite double; NaN sorts above it on both engines
@@ -96,12 +96,28 @@ def _unexpected_rows(query: str, description: str, severity: str) -> Check:
     )
 
 
+def unique(column: str, scope: Scope) -> Check:
+    """No two rows share a value of the column. Over new rows only, the values of the new rows
+    that more than one row of the whole relation holds: one column of the relation is read,
+    against the few values of the batch."""
+    rows = (
+        f"{scope.relation} where {column} in (select {column} from {{batch}})"
+        if scope.where
+        else f"{{batch}} where {column} is not null"
+    )
+    return _unexpected_rows(
+        f"select {column} from {rows} group by {column} having count(*) > 1",
+        f"{column} is unique",
+        CRITICAL,
+    )
+
+
 def _column_checks(
-    id_column: str, not_null: list[str], timestamps: list[str], now: datetime
+    scope: Scope, id_column: str, not_null: list[str], timestamps: list[str], now: datetime
 ) -> Iterator[Check]:
     """Checks every input table shares: unique ids, required columns, sane timestamps."""
     gxe = _expectations()
-    yield Check(gxe.ExpectColumnValuesToBeUnique(column=id_column), CRITICAL)
+    yield unique(id_column, scope)
     for name in not_null:
         yield Check(gxe.ExpectColumnValuesToNotBeNull(column=name), CRITICAL)
     for name in timestamps:
@@ -121,18 +137,19 @@ def _recorded_before(time_column: str) -> Check:
     )
 
 
-def event_checks(now: datetime) -> list[Check]:
+def event_checks(now: datetime, scope: Scope) -> list[Check]:
     gxe = _expectations()
     envelope = ["event_id", "event_type", "client_id", "entity_id", "occurred_at"]
     checks = list(
         _column_checks(
+            scope,
             "event_id",
             [*envelope, "recorded_at", "sequence_no"],
             ["occurred_at", "recorded_at"],
             now,
         )
     )
-    checks.append(Check(gxe.ExpectColumnValuesToBeUnique(column="sequence_no"), CRITICAL))
+    checks.append(unique("sequence_no", scope))
     checks.append(
         Check(
             gxe.ExpectColumnValuesToBeInSet(
@@ -145,8 +162,9 @@ def event_checks(now: datetime) -> list[Check]:
     return checks
 
 
-def event_field_checks(max_depth: int) -> list[Check]:
-    """Payload fields: enumerations, numbers, required fields, references, no cycle."""
+def event_field_checks(max_depth: int, dialect: str) -> list[Check]:
+    """Payload fields: enumerations, numbers, required fields, references, no cycle. The
+    references and the alignment tree are read from every event, whichever rows are checked."""
     gxe = _expectations()
     sets = {
         "level": events.LEVELS,
@@ -203,7 +221,9 @@ def event_field_checks(max_depth: int) -> list[Check]:
             CRITICAL,
         )
     )
-    objectives = "select client_id, entity_id from {batch} where event_type = 'objective_created'"
+    objectives = (
+        "select client_id, entity_id from okr_events where event_type = 'objective_created'"
+    )
     for reference, what in (("objective_id", "a key result"), ("parent_objective_id", "a parent")):
         checks.append(
             _unexpected_rows(
@@ -216,15 +236,21 @@ def event_field_checks(max_depth: int) -> list[Check]:
             )
         )
     checks.append(
-        _unexpected_rows(cycle_query(max_depth), "the alignment tree has no cycle", CRITICAL)
+        _unexpected_rows(
+            cycle_query(max_depth, event_fields_query(dialect)),
+            "the alignment tree has no cycle",
+            CRITICAL,
+        )
     )
     return checks
 
 
-def cycle_query(max_depth: int) -> str:
-    """The objectives in a cycle: each objective's latest parent (latest = greatest occurred_at,
-    recorded_at, sequence_no), walked upwards by the models' own alignment walk; an objective
-    met again on its own path is in a cycle."""
+def cycle_query(max_depth: int, fields: str) -> str:
+    """The objectives in a cycle that the checked rows create or change: each objective's
+    latest parent in `fields` (every event; latest = greatest occurred_at, recorded_at,
+    sequence_no), walked upwards by the models' own alignment walk; an objective met again on
+    its own path is in a cycle. A new cycle always holds the objective whose new parent closed
+    it, so checking new rows only misses none."""
     walk = render_macro(
         "okr_alignment_walk",
         "okr_alignment_walk",
@@ -241,7 +267,7 @@ with recursive changes as (
     select client_id, entity_id, parent_objective_id, row_number() over (
         partition by client_id, entity_id
         order by occurred_at desc, recorded_at desc, sequence_no desc) as recency
-    from {{batch}}
+    from ({fields}) as fields
     where event_type in ('objective_created', 'objective_updated')
       and parent_objective_id is not null
 ),
@@ -253,14 +279,20 @@ links as (
     from changes where recency = 1
 ),
 {walk}
-select distinct start_id as event_id from walk where depth > 0 and reached_id = start_id
+select distinct start_id as event_id from walk
+where depth > 0 and reached_id = start_id and exists (
+    select 1 from (select * from {{batch}}) as checked
+    where checked.client_id = walk.client_id and checked.entity_id = walk.start_id
+      and checked.event_type in ('objective_created', 'objective_updated')
+)
 """
 
 
-def observation_checks(now: datetime, has_sequence: bool) -> list[Check]:
+def observation_checks(now: datetime, scope: Scope, has_sequence: bool) -> list[Check]:
     required = ["event_id", "client_id", "kpi_id", "observed_at", "value", "recorded_at"]
     checks = list(
         _column_checks(
+            scope,
             "event_id",
             required + (["sequence_no"] if has_sequence else []),
             ["observed_at", "recorded_at"],
