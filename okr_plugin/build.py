@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +91,26 @@ class DbtProject:
         self.url = url
         self.folder = work_dir(url)
 
-    def build(self, variables: dict[str, Any], options: Sequence[str] = ()) -> None:
-        """dbt build. One that did not finish (it failed, or was killed) may have moved
-        int_okr__slices' watermarks past days its daily marts never received: the next build
-        forgets them first and slices every day again."""
+    def build(
+        self,
+        variables: dict[str, Any],
+        options: Sequence[str] = (),
+        before: Callable[[], None] | None = None,
+    ) -> None:
+        """dbt build; `before` (the quality gate) runs while dbt starts and parses the project,
+        and if it raises, dbt builds nothing. A build that did not finish (it failed, or was
+        killed) may have moved int_okr__slices' watermarks past days its daily marts never
+        received: the next build forgets them first and slices every day again."""
         unfinished = self.folder / "build-unfinished"
-        if unfinished.exists():
-            forget_slices(self.url)
-        unfinished.touch()
-        self.run("build", variables, options)
+
+        def ready() -> None:
+            if before is not None:
+                before()
+            if unfinished.exists():
+                forget_slices(self.url)
+            unfinished.touch()
+
+        self.run("build", variables, options, ready)
         unfinished.unlink()
 
     def run(
@@ -107,9 +118,11 @@ class DbtProject:
         command: str,
         variables: dict[str, Any] | None = None,
         options: Sequence[str] = (),
+        meanwhile: Callable[[], None] | None = None,
     ) -> None:
         """Run one dbt command (build, test, ...) with extra dbt options such as --select;
-        raise BuildError when it fails."""
+        raise BuildError when it fails. `meanwhile` runs while dbt parses the project (see
+        child.run_child)."""
         _write_profile(self.url, self.folder)
         request = {
             "folder": str(self.folder),
@@ -118,9 +131,10 @@ class DbtProject:
             "options": list(options),
             "environment": {"SPARK_REMOTE": remote_of(self.url)} if is_spark(self.url) else {},
         }
-        outcome, _ = run_child("okr_plugin.build", request, self.folder / "outcome.json")
+        answer = self.folder / "outcome.json"
+        outcome, code = run_child("okr_plugin.build", request, answer, meanwhile)
         if outcome is None or not outcome["success"]:
-            reason = outcome["reason"] if outcome else "dbt stopped unexpectedly"
+            reason = outcome["reason"] if outcome else f"dbt stopped unexpectedly (exit {code})"
             if is_locked(Exception(reason)):
                 raise translate(Exception(reason), self.url)
             raise BuildError(
@@ -142,14 +156,10 @@ def forget_slices(url: str) -> None:
         engine.dispose()
 
 
-def _invoke(
-    folder: Path, command: str, variables: dict[str, Any], options: list[str]
-) -> tuple[bool, str]:
-    """Run dbt in this process through dbtRunner; progress goes to standard error."""
-    from dbt.cli.main import dbtRunner
-
-    args = [
-        command,
+def _arguments(folder: Path, variables: dict[str, Any]) -> list[str]:
+    """dbt's options for every command of a run: where the project, profile, target and logs
+    are, the variables, and quiet progress (ours goes to standard error)."""
+    return [
         "--project-dir",
         str(project_dir()),
         "--profiles-dir",
@@ -166,10 +176,34 @@ def _invoke(
         "info",
         "--no-use-colors",
         "--no-send-anonymous-usage-stats",
-        *options,
+    ]
+
+
+def _parse(request: dict[str, Any]) -> Any:
+    """Import dbt and parse the project (partially, from the last run's state): the manifest
+    the command then runs on, or None if parsing failed (the command then parses again and
+    reports why)."""
+    os.environ.update(request["environment"])
+    from dbt.cli.main import dbtRunner
+
+    folder = Path(request["folder"])
+    parsed = dbtRunner().invoke(["parse", *_arguments(folder, request["variables"])])
+    return parsed.result if parsed.success else None
+
+
+def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str]:
+    """Run the dbt command in this process through dbtRunner, on the parsed manifest; progress
+    goes to standard error."""
+    from dbt.cli.main import dbtRunner
+
+    folder = Path(request["folder"])
+    args = [
+        request["command"],
+        *_arguments(folder, request["variables"]),
+        *request["options"],
     ]
     progress = _Progress()
-    result = dbtRunner(callbacks=[progress]).invoke(args)
+    result = dbtRunner(manifest=manifest, callbacks=[progress]).invoke(args)
     progress.summarise()
     if result.success:
         return True, ""
@@ -212,13 +246,10 @@ class _Progress:
             print(f"  tests: {counts}", file=sys.stderr, flush=True)
 
 
-def _serve(request: dict[str, Any]) -> dict[str, Any]:
-    os.environ.update(request["environment"])
-    success, reason = _invoke(
-        Path(request["folder"]), request["command"], request["variables"], request["options"]
-    )
+def _serve(request: dict[str, Any], manifest: Any) -> dict[str, Any]:
+    success, reason = _invoke(request, manifest)
     return {"success": success, "reason": reason}
 
 
 if __name__ == "__main__":
-    serve(_serve)  # the child process of DbtProject.run
+    serve(_serve, _parse)  # the child process of DbtProject.run

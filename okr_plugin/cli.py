@@ -163,7 +163,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo", parents=[common], help="load, build and show the worked example of the article"
     )
     spark = commands.add_parser("spark", help="a local Spark Connect server to try okr on Spark")
-    actions = spark.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = spark.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
     for action, what in (("start", "start one"), ("stop", "stop the one started here")):
         server = actions.add_parser(action, help=what)
         server.add_argument(
@@ -279,7 +281,7 @@ def _check(
 ) -> GateReport:
     """Run the quality gate; print its failures (and, for okr check, what passed)."""
     print(f"checking the input tables of {display(url)}", file=sys.stderr)
-    report = run_gate(url, work_dir(url) / "quality", variables, full)
+    report = run_gate(url, work_dir(url) / "quality", variables, full, always_report=show_passed)
     out = sys.stdout if show_passed else sys.stderr
     for outcome in report.outcomes:
         if show_passed or not outcome.success:
@@ -291,23 +293,27 @@ def _check(
 def _build(
     url: str, as_of: str | None, full_refresh: bool = False, variables: dict[str, Any] | None = None
 ) -> None:
-    report = _check(url, variables or {}, full=full_refresh)
-    if report.critical:
-        first = report.critical[0]
-        raise QualityGateFailed(
-            f"the quality gate found {len(report.critical)} critical failures, so nothing was"
-            f" built and every table is as it was; first: {first.line().strip()}"
-            " (run okr check for all of them)"
-        )
-    with Store(url) as store:
-        store.init()  # waits for another process's lock; closed before dbt opens the file
     moment = as_of or "now"
-    print(f"building the okr models in {display(url)} as of {moment}", file=sys.stderr)
+
+    def gate() -> None:
+        report = _check(url, variables or {}, full=full_refresh)
+        if report.critical:
+            first = report.critical[0]
+            raise QualityGateFailed(
+                f"the quality gate found {len(report.critical)} critical failures, so nothing"
+                f" was built and every table is as it was; first: {first.line().strip()}"
+                " (run okr check for all of them)"
+            )
+        with Store(url) as store:
+            store.init()  # waits for another process's lock; closed before dbt opens the file
+        print(f"building the okr models in {display(url)} as of {moment}", file=sys.stderr)
+
     # Unit tests pin the rules on fixed rows; they belong to the test suite, not to every build.
     options = ["--exclude-resource-type", "unit_test"] + (
         ["--full-refresh"] if full_refresh else []
     )
-    DbtProject(url).build({**(variables or {}), "as_of": as_of}, options)
+    # the gate runs while dbt starts and parses the project
+    DbtProject(url).build({**(variables or {}), "as_of": as_of}, options, before=gate)
     print(f"built the okr models in {display(url)} as of {moment}")
 
 

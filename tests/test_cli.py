@@ -138,8 +138,11 @@ def test_usage_errors_exit_2_without_traceback(workspace: Workspace) -> None:
     assert unknown.code == 2 and "invalid choice: 'frobnicate'" in unknown.err
     bad_date = workspace.okr("build", "--as-of", "15/08/2026")
     assert bad_date.code == 2 and "--as-of must be a date like 2026-08-15" in bad_date.err
-    no_traceback(unknown.err + bad_date.err)
-    assert len(unknown.err.strip().splitlines()) == len(bad_date.err.strip().splitlines()) == 1
+    bad_port = workspace.okr("spark", "start", "--port", "x")
+    assert bad_port.code == 2 and "invalid int value: 'x'" in bad_port.err
+    for run in (unknown, bad_date, bad_port):
+        no_traceback(run.err)
+        assert len(run.err.strip().splitlines()) == 1
 
 
 def test_a_locked_warehouse_gives_one_line(duckdb_workspace: Workspace) -> None:

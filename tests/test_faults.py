@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from okr_plugin.settings import work_dir
+
 from conftest import OKR, Run, Workspace, event, run_okr, snapshot
 
 GOAL_EVENTS = 40_000
@@ -188,7 +190,7 @@ def test_an_interrupted_build_leaves_tables_readable(workspace: Workspace) -> No
     before = snapshot(ws)
 
     process = start_okr(ws, "build", *as_of)
-    dbt_started = wait_for_dbt(process)
+    dbt_started = wait_for_dbt(process, ws)
     killed = kill_after(process, 2.0)
     assert dbt_started and killed, "the build finished before it could be interrupted"
     assert snapshot(ws) == before  # readable, and still what the last build made
@@ -197,10 +199,15 @@ def test_an_interrupted_build_leaves_tables_readable(workspace: Workspace) -> No
     assert snapshot(ws) == before
 
 
-def wait_for_dbt(process: subprocess.Popen[bytes], timeout: float = 120) -> bool:
-    """Wait until okr has started dbt (its child `python -m okr_plugin.build`)."""
+def wait_for_dbt(process: subprocess.Popen[bytes], ws: Workspace, timeout: float = 120) -> bool:
+    """Wait until okr's dbt child (`python -m okr_plugin.build`) is building: it starts with the
+    quality gate and parses meanwhile; okr marks the build unfinished when it lets dbt go."""
+    building = work_dir(ws.url) / "build-unfinished"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
+        if not building.exists():
+            time.sleep(0.1)
+            continue
         for status in Path("/proc").glob("[0-9]*/cmdline"):
             try:
                 if (
@@ -215,7 +222,8 @@ def wait_for_dbt(process: subprocess.Popen[bytes], timeout: float = 120) -> bool
 
 
 def test_fault_tally_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    """The figures for the README's Reliability section (pytest -s shows them)."""
+    """The figures for the README's Reliability section: `pytest -p no:xdist -s FILE` shows
+    them (workers of pytest-xdist keep their output)."""
     with capsys.disabled():
         print(f"\nfaults injected: {FAULTS}")
     assert FAULTS["rows_lost"] == 0

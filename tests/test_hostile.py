@@ -267,7 +267,8 @@ def test_odd_files_through_the_command_line(
 
 
 def test_tally_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    """The figures for the README's Reliability section (pytest -s shows them)."""
+    """The figures for the README's Reliability section: `pytest -p no:xdist -s FILE` shows
+    them (workers of pytest-xdist keep their output)."""
     with capsys.disabled():
         print(f"\nhostile inputs: {TALLY}")
     assert TALLY["inputs"] == TALLY["accepted"] + TALLY["duplicates"] + TALLY["rejected"] > 0

@@ -72,7 +72,7 @@ class GateReport:
     run_id: str
     run_at: datetime
     outcomes: list[Outcome]
-    docs: Path
+    docs: Path | None  # the HTML report, if this run wrote it
     scopes: list[Scope] = field(default_factory=list)
     checked: str = ""  # which rows the run checked, for people
 
@@ -89,7 +89,7 @@ class GateReport:
         return (
             f"quality gate: {len(self.outcomes)} expectations over {self.checked},"
             f" {len(self.critical)} critical and {warnings} warning failures"
-            f" (report: {self.docs / 'index.html'})"
+            + (f" (report: {self.docs / 'index.html'})" if self.docs else "")
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import uuid
 from dataclasses import asdict
@@ -19,6 +20,7 @@ from ..errors import StoreError
 from ..events import utc_now
 from ..resources import project_variable
 from ..schema import okr_quality_runs
+from ..spark import is_spark
 from ..store import Store
 from ..warehouse import engine_options, translate
 from .dialect import gx_url
@@ -42,9 +44,12 @@ from .suites import (
 )
 
 
-def _quiet_gx() -> None:
+def _quiet_gx(url: str) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
+    if not is_spark(url):
+        # GX imports pyspark whenever it is installed (half a second); it reads SQL here
+        sys.modules.setdefault("pyspark", None)  # type: ignore[arg-type]
 
 
 class Gate:
@@ -57,13 +62,20 @@ class Gate:
     """
 
     def __init__(
-        self, url: str, docs: Path, variables: dict[str, Any] | None = None, full: bool = False
+        self,
+        url: str,
+        docs: Path,
+        variables: dict[str, Any] | None = None,
+        full: bool = False,
+        always_report: bool = False,
     ) -> None:
         """variables: the dbt variables of the build the gate guards (--vars): the extra
-        observation relations, the alignment depth, the lookback."""
+        observation relations, the alignment depth, the lookback. The HTML report is written
+        when a check fails, and on every run with always_report."""
         self.url = url
         self.docs = docs
         self.full = full
+        self.always_report = always_report
         self.relations = list(project_variable("okr_observation_relations", variables) or [])
         self.max_depth = int(project_variable("okr_max_alignment_depth", variables))
         self.lookback = timedelta(
@@ -154,7 +166,7 @@ class Gate:
         return inputs, scopes, missing
 
     def run(self, engine: sa.Engine, now: datetime) -> GateReport:
-        _quiet_gx()
+        _quiet_gx(self.url)
         import great_expectations as gx
         from great_expectations.checkpoint.actions import UpdateDataDocsAction
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -205,7 +217,6 @@ class Gate:
                 gx.Checkpoint(
                     name="okr_quality_gate",
                     validation_definitions=definitions,
-                    actions=[UpdateDataDocsAction(name="docs", site_names=["okr"])],
                     result_format={
                         "result_format": "SUMMARY",
                         "unexpected_index_column_names": ["event_id"],
@@ -214,6 +225,9 @@ class Gate:
                 )
             )
             result = checkpoint.run()
+            written = self.always_report or not result.success
+            if written:
+                UpdateDataDocsAction(name="docs", site_names=["okr"]).run(result)
             by_suite = {item.suite: item for item in inputs}
             for validation in result.run_results.values():
                 item = by_suite[validation.suite_name]
@@ -228,7 +242,14 @@ class Gate:
             raise translate(err, self.url) from None
         finally:
             source.get_engine().dispose()
-        report = GateReport(uuid.uuid4().hex, now, outcomes, self.docs, scopes, describe(scopes))
+        report = GateReport(
+            uuid.uuid4().hex,
+            now,
+            outcomes,
+            self.docs if written else None,
+            scopes,
+            describe(scopes),
+        )
         record(engine, report)
         return report
 
@@ -249,11 +270,24 @@ def _sample_ids(engine: sa.Engine, query: str, item: Input) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def run_gate(url: str, docs: Path, variables: dict[str, Any], full: bool = False) -> GateReport:
+def run_gate(
+    url: str,
+    docs: Path,
+    variables: dict[str, Any],
+    full: bool = False,
+    always_report: bool = False,
+) -> GateReport:
     """Run the gate in a child process (see child.py: GX keeps its connection to the
-    warehouse for the life of the process) and return its report; `full` checks every row."""
+    warehouse for the life of the process) and return its report; `full` checks every row,
+    and the HTML report goes to `docs` when a check fails (always, with always_report)."""
     with tempfile.TemporaryDirectory(prefix="okr-gate-") as folder:
-        request = {"url": url, "docs": str(docs), "variables": variables, "full": full}
+        request = {
+            "url": url,
+            "docs": str(docs),
+            "variables": variables,
+            "full": full,
+            "always_report": always_report,
+        }
         found, code = run_child("okr_plugin.gate.runner", request, Path(folder) / "report.json")
     if found is None:
         raise StoreError(f"the quality gate stopped unexpectedly (exit code {code})")
@@ -263,17 +297,21 @@ def run_gate(url: str, docs: Path, variables: dict[str, Any], full: bool = False
         found["run_id"],
         datetime.fromisoformat(found["run_at"]),
         [Outcome(**o) for o in found["outcomes"]],
-        Path(found["docs"]),
+        Path(found["docs"]) if found["docs"] else None,
         checked=found["checked"],
     )
 
 
-def _serve(request: dict[str, Any]) -> dict[str, Any]:
+def _serve(request: dict[str, Any], _: Any) -> dict[str, Any]:
     try:
         with Store(request["url"]) as store:
             store.init()
             gate = Gate(
-                request["url"], Path(request["docs"]), request["variables"], request["full"]
+                request["url"],
+                Path(request["docs"]),
+                request["variables"],
+                request["full"],
+                request["always_report"],
             )
             report = gate.run(store.engine, utc_now())
     except StoreError as err:
@@ -281,7 +319,7 @@ def _serve(request: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": report.run_id,
         "run_at": report.run_at.isoformat(),
-        "docs": str(report.docs),
+        "docs": str(report.docs) if report.docs else None,
         "outcomes": [asdict(o) for o in report.outcomes],
         "checked": report.checked,
     }
