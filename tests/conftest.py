@@ -115,16 +115,6 @@ class Workspace:
         return query(self.url, sql)
 
 
-# The longest modules first: with one worker per core (pytest-xdist, a module per worker), the
-# Spark suite (one server, several minutes) then runs beside the rest instead of after it.
-SLOWEST_FIRST = ("test_spark.py", "test_superset.py", "test_daily.py", "test_parity.py")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: place for place, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def dbt_work_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """dbt's profiles, targets and logs go under the session's temporary folder, not ~/.cache."""
