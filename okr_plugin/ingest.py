@@ -1,7 +1,10 @@
 """Metric observations in bulk: DuckDB reads and validates the files, the warehouse appends.
 
-Nothing here loops over rows in Python. DuckDB parses each file (CSV, Parquet, JSON lines)
-into text columns, one SQL statement validates every row and derives missing event ids, and
+Nothing here loops over rows in Python. DuckDB reads each file (CSV, Parquet, JSON lines):
+typed columns as they are (a Parquet timestamp or number column, a CSV whose header names only
+observation columns and whose every line reads with the declared types), everything else as
+text, parsed by the same rules in SQL; one SQL statement validates every row and derives
+missing event ids, and
 the rows then reach the warehouse in bulk: inside the same DuckDB connection when the
 warehouse is DuckDB, by COPY when it is PostgreSQL. The append itself (duplicates against
 what is stored, conflicts, sequence numbers, rejections) is one SQL script that runs on
@@ -55,6 +58,11 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
+# The columns read typed where a file allows it (into <column>_typed of okr_ingest_rows).
+TYPED = {"observed_at": "timestamp", "value": "double", "recorded_at": "timestamp"}
+# How a CSV declares them: a zone in the text counts, a zone-less text is UTC (the session's).
+CSV_TYPES = {"observed_at": "timestamptz", "value": "double", "recorded_at": "timestamptz"}
+NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"}
 CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
@@ -84,7 +92,8 @@ def input_files(names: list[str]) -> list[InputFile]:
 
 
 class Reader:
-    """Loads files into the DuckDB temp table okr_ingest_rows, all columns as text."""
+    """Loads files into the DuckDB temp table okr_ingest_rows: each column as text, or typed
+    in <column>_typed for the TYPED columns a file holds with their type."""
 
     def __init__(self, duck: Any) -> None:
         self.duck = duck
@@ -93,7 +102,10 @@ class Reader:
         duck.execute(
             "create or replace temp table okr_ingest_rows ("
             " file_no integer, source_file varchar, line_no bigint, raw_text varchar,"
-            " problem varchar, " + ", ".join(f"{c} varchar" for c in COLUMNS) + ")"
+            " problem varchar, "
+            + ", ".join(f"{c} varchar" for c in COLUMNS)
+            + "".join(f", {c}_typed {kind}" for c, kind in TYPED.items())
+            + ")"
         )
 
     def load(self, file: InputFile) -> None:
@@ -103,12 +115,37 @@ class Reader:
             first = str(err).strip().splitlines()[0]
             raise StoreError(f"{file.name}: cannot read it as {file.kind} ({first})") from None
 
-    def _insert(self, file: InputFile, select_sql: str, params: list[Any] | None = None) -> None:
+    def _insert(
+        self, file: InputFile, select_sql: str, columns: list[str] | tuple[str, ...] = COLUMNS
+    ) -> None:
+        """Rows of select_sql (line_no, raw_text, problem, then `columns`) into okr_ingest_rows;
+        the columns not named stay null."""
         self.duck.execute(
-            "insert into okr_ingest_rows (file_no, source_file, line_no, raw_text, problem, "
-            + ", ".join(COLUMNS)
-            + f") select {file.number}, {sql_literal(file.name)}, * from ({select_sql})",
-            params or [],
+            "insert into okr_ingest_rows (file_no, source_file, line_no, raw_text, problem"
+            + "".join(f", {c}" for c in columns)
+            + f") select {file.number}, {sql_literal(file.name)}, * from ({select_sql})"
+        )
+
+    def _insert_read(
+        self, file: InputFile, relation: str, line_of: str, types: dict[str, str]
+    ) -> None:
+        """The rows of a file read into `relation` (column name -> DuckDB type in `types`):
+        a TYPED column of its type as it is, every other column as text."""
+        columns, picked = [], []
+        for c in COLUMNS:
+            if c in TYPED and _same_kind(types.get(c, ""), TYPED[c]):
+                columns.append(f"{c}_typed")
+                picked.append(f'cast(r."{c}" as {TYPED[c]})')
+            elif c in types:
+                columns.append(c)
+                picked.append(f'cast(r."{c}" as varchar)')
+        # raw_text stays null: a rejection renders it from the fields
+        self._insert(
+            file,
+            f"select {line_of}, null, {self._columns_check(list(types))}"
+            + "".join(f", {p}" for p in picked)
+            + f" from {relation} as r",
+            columns,
         )
 
     @staticmethod
@@ -121,39 +158,71 @@ class Reader:
             )
         return "null"
 
-    def _load_csv(self, file: InputFile) -> None:
-        path = sql_literal(str(file.path))
+    def _read_csv(self, file: InputFile, options: str) -> tuple[dict[str, str], int, int]:
+        """The file into okr_csv_records (record_no: the record's place in the file); its
+        columns and their types, the number of lines DuckDB rejected (in okr_csv_rejects) and
+        the number of records."""
+        # row_number() over (): the file's order; a rowid would not do, being offset inside a
+        # transaction (the warehouse's, on DuckDB)
         self.duck.execute(
             "create or replace temp table okr_csv_records as"
             " select row_number() over () as record_no, *"
-            f" from read_csv({path}, all_varchar = true, header = true, store_rejects = true,"
-            " rejects_table = 'okr_csv_rejects', rejects_scan = 'okr_csv_scans')"
+            f" from read_csv({sql_literal(str(file.path))}, header = true, {options},"
+            " store_rejects = true, rejects_table = 'okr_csv_rejects',"
+            " rejects_scan = 'okr_csv_scans')"
         )
-        present = [row[0] for row in self.duck.execute("describe okr_csv_records").fetchall()]
-        present = [c for c in present if c != "record_no"]
-        structural = self.duck.execute("select count(*) from okr_csv_rejects").fetchone()[0]
+        types = {
+            row[0]: row[1]
+            for row in self.duck.execute("describe okr_csv_records").fetchall()
+            if row[0] != "record_no"
+        }
+        rejected = self.duck.execute("select count(*) from okr_csv_rejects").fetchone()[0]
         records = self.duck.execute("select count(*) from okr_csv_records").fetchone()[0]
-        line_of = "record_no + 1"
-        if structural or _physical_lines(file.path) != records + 1:
+        return types, rejected, records
+
+    def _load_csv(self, file: InputFile) -> None:
+        """Typed when the header names only observation columns and every line reads with
+        their types, one record a line; otherwise (a bad value, a broken or blank line, an
+        unknown column) as text, where every line gets its own verdict."""
+        lines = _physical_lines(file.path)
+        path = sql_literal(str(file.path))
+        header = [
+            row[0]
+            for row in self.duck.execute(
+                f"describe select * from read_csv({path}, header = true, all_varchar = true)"
+            ).fetchall()
+        ]
+        line_of = "r.record_no + 1"  # the header is line 1
+        if header and set(header) <= set(COLUMNS):
+            declared = ", ".join(
+                f"{sql_literal(c)}: {sql_literal(CSV_TYPES.get(c, 'varchar'))}" for c in header
+            )
+            types, rejected, records = self._read_csv(file, f"columns = {{{declared}}}")
+            if not rejected and lines == records + 1:
+                self._insert_read(file, "okr_csv_records", line_of, types)
+                self._drop_csv()
+                return
+            self._drop_csv()
+        types, rejected, records = self._read_csv(file, "all_varchar = true")
+        if rejected or lines != records + 1:
             # Blank lines or broken rows shift records against lines: number the lines.
             self._number_lines(file)
             line_of = "(select line_no from okr_data_lines d where d.record_no = r.record_no)"
-        picked = ", ".join((f'r."{c}"' if c in present else "null") + f" as {c}" for c in COLUMNS)
-        problem = self._columns_check(present)
-        # raw_text stays null for parsed records: a rejection renders it from the fields
+        self._insert_read(file, "okr_csv_records", line_of, types)
         self._insert(
             file,
-            f"select {line_of}, null, {problem}, {picked} from okr_csv_records r",
-        )
-        self._insert(
-            file,
-            "select line, csv_line, 'the line does not parse as CSV: ' || error_message, "
-            + ", ".join("null" for _ in COLUMNS)
+            "select line, csv_line, 'the line does not parse as CSV: ' || error_message"
             # DuckDB reports a short line once per missing column: the first error speaks for it
-            + " from okr_csv_rejects qualify row_number() over ("
+            " from okr_csv_rejects qualify row_number() over ("
             "   partition by line order by column_idx nulls first, error_message) = 1",
+            columns=(),
         )
-        self.duck.execute("drop table okr_csv_rejects; drop table okr_csv_scans")
+        self._drop_csv()
+
+    def _drop_csv(self) -> None:
+        self.duck.execute(
+            "drop table okr_csv_records; drop table okr_csv_rejects; drop table okr_csv_scans"
+        )
 
     def _number_lines(self, file: InputFile) -> None:
         """okr_data_lines: the line number of each good CSV record, from the file's lines."""
@@ -201,18 +270,25 @@ class Reader:
 
     def _load_parquet(self, file: InputFile) -> None:
         path = sql_literal(str(file.path))
-        present = [
-            row[0]
+        types = {
+            row[0]: row[1]
             for row in self.duck.execute(f"describe select * from read_parquet({path})").fetchall()
-        ]
-        picked = ", ".join(
-            (f'cast("{c}" as varchar)' if c in present else "null") + f" as {c}" for c in COLUMNS
-        )
-        self._insert(
+        }
+        self._insert_read(
             file,
-            f"select file_row_number + 1, null, {self._columns_check(present)}, {picked}"
-            f" from read_parquet({path}, file_row_number = true)",
+            f"read_parquet({path}, file_row_number = true)",
+            "file_row_number + 1",
+            types,
         )
+
+
+def _same_kind(duckdb_type: str, typed: str) -> bool:
+    """Whether a column of this DuckDB type holds TYPED's kind of value: a point in time for a
+    timestamp, a number for a double."""
+    if typed == "timestamp":
+        return duckdb_type.startswith("TIMESTAMP") or duckdb_type == "DATE"
+    bare = duckdb_type.removeprefix("U")
+    return bare in NUMBERS or duckdb_type.startswith("DECIMAL")
 
 
 def _physical_lines(path: Path) -> int:

@@ -9,16 +9,19 @@ Figures of a run are written to the README's Reliability section by hand.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from okr_plugin.ingest import ingest
+from okr_plugin.events import utc_now
+from okr_plugin.ingest import Reader, _prepare, ingest, input_files
 from okr_plugin.store import AppendResult, Store, read_lines
 
 from conftest import Workspace
@@ -211,6 +214,124 @@ def test_observation_rows_are_all_accounted_for(
     path = ws.folder / "hostile.csv"
     write(path, [HEADER, *rows], bom, crlf)
     account(ws, "okr_observations", len(rows), lambda store: ingest(store, [str(path)]))
+
+
+# Fields a typed read takes (the CSV's declared types, a Parquet column's own type), some of
+# them against a rule (out of range, not finite, in the future), and a few it cannot take.
+TYPED_FIELDS = {
+    "event_id": st.sampled_from(["", "e1", "e2", " e3 "]),
+    "client_id": st.sampled_from(["acme", "", " acme "]),
+    "kpi_id": st.sampled_from(["visits", "", "x" * 201]),
+    "observed_at": st.sampled_from(
+        [
+            "2026-07-01",
+            "2026-07-01 09:00:00",
+            "2026-07-01T09:00:00Z",
+            "2026-07-01T09:00:00+02:00",
+            "2026-07-01T09:00:00.25-05:30",
+            "",
+            "1899-12-31",
+            "9999-01-01",
+        ]
+    ),
+    "value": st.sampled_from(["12.5", "-3", "0", "1e3", "", "NaN", "inf", "-Infinity"]),
+    "source": st.sampled_from(["ga4", ""]),
+    "segment": st.sampled_from(["", "eu"]),
+    "recorded_at": st.sampled_from(["", "2026-07-02T00:00:00Z", "2999-01-01"]),
+}
+UNTYPED = {"observed_at": ["yesterday", "2026-13-45"], "value": ["12abc", "0x1F"]}
+
+
+NOW = utc_now().replace(year=2026, month=12, day=1)
+
+
+def _batch(duck: Any, path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The prepared batch of one file: its candidates and its rejections (line numbers counted
+    from the first row, the shown value left out of the reason)."""
+    first = 2 if path.suffix == ".csv" else 1  # the CSV header is line 1
+    _prepare(duck, input_files([str(path)]), NOW)
+    candidates = duck.execute(
+        "select * exclude (source_file, line_no, batch_position), line_no - ?"
+        " from okr_ingest_candidates order by all",
+        [first],
+    ).fetchall()
+    rejections = sorted(
+        (
+            line_no - first,
+            event_id,
+            re.sub(r"^(observed_at|value|recorded_at) .+? is ", r"\1 is ", reason),
+        )
+        for line_no, event_id, reason in duck.execute(
+            "select line_no, event_id, reason from okr_ingest_rejections"
+        ).fetchall()
+    )
+    return candidates, rejections
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    rows=st.lists(st.fixed_dictionaries(TYPED_FIELDS), min_size=1, max_size=8),
+    untyped=st.one_of(
+        st.none(), st.sampled_from([(c, v) for c, vs in UNTYPED.items() for v in vs])
+    ),
+    columns=st.permutations(sorted(TYPED_FIELDS)),
+)
+def test_typed_and_text_reads_give_the_same_batch(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[dict[str, str]],
+    untyped: tuple[str, str] | None,
+    columns: list[str],
+) -> None:
+    """A file read on typed columns (a clean CSV with the observation header, a Parquet file
+    with timestamp and number columns) gives the batch its text read gives: the same rows
+    accepted, the same lines rejected for the same rule. One value its type cannot take sends
+    the CSV down the text path and still becomes a rejected line, not a failed load."""
+    folder = tmp_path_factory.mktemp("typed")
+    if untyped:
+        rows[0][untyped[0]] = untyped[1]
+    csv = folder / "rows.csv"
+    csv.write_text(
+        "\n".join([",".join(columns)] + [",".join(row[c] for c in columns) for row in rows]) + "\n"
+    )
+    text_parquet, typed_parquet = folder / "text.parquet", folder / "typed.parquet"
+    with duckdb.connect() as duck:
+        duck.execute("set TimeZone = 'UTC'")
+        duck.execute(
+            f"copy (select * from read_csv('{csv}', all_varchar = true, header = true))"
+            f" to '{text_parquet}' (format parquet)"
+        )
+        if not untyped:
+            typed = {"observed_at": "timestamptz", "value": "double", "recorded_at": "timestamptz"}
+            picked = ", ".join(
+                f"cast(nullif({c}, '') as {typed.get(c, 'varchar')}) as {c}" for c in columns
+            )
+            duck.execute(
+                f"copy (select {picked} from '{text_parquet}') to '{typed_parquet}'"
+                " (format parquet)"
+            )
+    read_as: dict[str, str] = {}  # how each file's observed_at was read
+    insert_read = Reader._insert_read
+
+    def spy(reader: Reader, file: Any, relation: str, line_of: str, types: Any) -> None:
+        read_as[file.path.name] = types.get("observed_at")
+        insert_read(reader, file, relation, line_of, types)
+
+    monkeypatch.setattr(Reader, "_insert_read", spy)
+    batches = {}
+    for path in (csv, text_parquet) + (() if untyped else (typed_parquet,)):
+        with duckdb.connect() as duck:
+            batches[path.name] = _batch(duck, path)
+    typed_csv = "TIMESTAMP WITH TIME ZONE"
+    assert read_as["rows.csv"] == ("VARCHAR" if untyped else typed_csv)
+    assert read_as["text.parquet"] == "VARCHAR"
+    assert batches["rows.csv"] == batches["text.parquet"]
+    if not untyped:
+        assert batches["typed.parquet"] == batches["text.parquet"]
+    accepted, rejected = batches["text.parquet"]
+    assert len(accepted) + len(rejected) <= len(rows)  # the rest: repeats of an event id
+    if untyped:
+        assert rejected[0][0] == 0  # the row with the untyped value, rejected with its line
 
 
 def test_injection_strings_are_stored_verbatim(hostile_store: Workspace) -> None:

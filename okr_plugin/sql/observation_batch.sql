@@ -1,15 +1,19 @@
--- A batch of observations in DuckDB, after the files are read into okr_ingest_rows (all
--- columns text): typed, checked, split into candidates and rejections. Run statement by
+-- A batch of observations in DuckDB, after the files are read into okr_ingest_rows (each
+-- column as text, or typed where the file holds it typed): typed, checked, split into candidates and rejections. Run statement by
 -- statement, by name, from okr_plugin/ingest.py, which gives the constants (Jinja).
 
-{# A zone-less text parses in UTC; the plain formats go through a fast strptime first. #}
+{# A zone-less text is UTC (the session's time zone). #}
 {% macro timestamp(text) -%}
-coalesce(
-    try_strptime({{ text }}, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d']),
-    cast(try_cast({{ text }} as timestamptz) at time zone 'UTC' as timestamp))
+cast(try_cast({{ text }} as timestamptz) at time zone 'UTC' as timestamp)
+{%- endmacro %}
+
+{# A value as the file gives it: its text, or the typed value as DuckDB writes it. #}
+{% macro shown(column) -%}
+coalesce({{ column }}_text, cast({{ column }} as varchar))
 {%- endmacro %}
 
 -- name: typed
+-- A column read typed (<column>_typed) is taken as it is; its text is null.
 create or replace temp view okr_ingest_typed as
 select
     file_no, source_file, line_no, raw_text, problem,
@@ -17,13 +21,14 @@ select
     nullif(trim(client_id), '') as client_id,
     nullif(trim(kpi_id), '') as kpi_id,
     observed_at as observed_at_text,
-    {{ timestamp("nullif(trim(observed_at), '')") }} as observed_at,
+    coalesce(observed_at_typed, {{ timestamp("nullif(trim(observed_at), '')") }}) as observed_at,
     value as value_text,
-    try_cast(trim(value) as double) as value,
+    coalesce(value_typed, try_cast(trim(value) as double)) as value,
     coalesce(nullif(trim(source), ''), {{ default_source }}) as source,
     nullif(trim(segment), '') as segment,
     recorded_at as recorded_at_text,
-    {{ timestamp("nullif(trim(recorded_at), '')") }} as recorded_at
+    coalesce(recorded_at_typed, {{ timestamp("nullif(trim(recorded_at), '')") }})
+        as recorded_at
 from okr_ingest_rows
 
 -- name: checked
@@ -47,21 +52,22 @@ with checked as (
             when observed_at is null then 'observed_at ' || observed_at_text
                 || ' is not a timestamp (ISO 8601, e.g. 2026-07-01 or 2026-07-01T09:00:00Z)'
             when year(observed_at) not between {{ first_year }} and {{ last_year }}
-                then 'observed_at ' || observed_at_text || ' is out of range'
+                then 'observed_at ' || {{ shown('observed_at') }} || ' is out of range'
             when value is null then 'value ' || value_text || ' is not a number'
-            when not isfinite(value) then 'value ' || value_text || ' is not a finite number'
+            when not isfinite(value)
+                then 'value ' || {{ shown('value') }} || ' is not a finite number'
             when recorded_at is null and recorded_at_text is not null
                 and trim(recorded_at_text) <> ''
                 then 'recorded_at ' || recorded_at_text || ' is not a timestamp'
             when recorded_at > cast({{ now }} as timestamp)
-                then 'recorded_at ' || recorded_at_text || ' ' || {{ future_reason }}
+                then 'recorded_at ' || {{ shown('recorded_at') }} || ' ' || {{ future_reason }}
             when greatest(length(event_id), length(client_id), length(kpi_id)) > {{ max_id }}
                 then 'ids are at most {{ max_id }} characters'
         end as reason
     from okr_ingest_typed
 )
 select
-    * exclude (event_id, raw_text),
+    * exclude (event_id, raw_text, problem, observed_at_text, value_text, recorded_at_text),
     case
         when reason is null then coalesce(event_id, 'obs_' || md5(concat_ws('|', client_id, kpi_id,
             strftime(observed_at, '%Y-%m-%dT%H:%M:%S.%f'), cast(value as varchar), source,
@@ -70,8 +76,9 @@ select
     end as event_id,
     case when reason is not null then replace(coalesce(raw_text, cast(to_json({
         'event_id': event_id, 'client_id': client_id, 'kpi_id': kpi_id,
-        'observed_at': observed_at_text, 'value': value_text, 'source': source,
-        'segment': segment, 'recorded_at': recorded_at_text}) as varchar)),
+        'observed_at': {{ shown('observed_at') }}, 'value': {{ shown('value') }},
+        'source': source, 'segment': segment,
+        'recorded_at': {{ shown('recorded_at') }}}) as varchar)),
         chr(0), {{ nul_shown }}) end as raw_text
 from checked
 
