@@ -13,11 +13,14 @@
     The observation-heavy step, so it is incremental when built without `as_of`: a run
     recomputes, from all their observations, only the days (per client, KPI and segment) that
     received observations since the last run: appended after the highest sequence_no already
-    in the table (this catches backfills that carry an old recorded_at), or recorded since the
+    in the table (this catches backfills that carry an old recorded_at), recorded since the
     latest recorded_at in the table less okr_incremental_lookback_hours (this catches rows of
-    extra observation relations, which have no sequence_no). Late rows (observed long ago,
-    arriving now) and corrections land in days the run recomputes. Built with `as_of` it is a
-    plain table of what was visible then; the next incremental run catches up from there.
+    extra observation relations, which have no sequence_no), or observed after the moment the
+    last run described (as_of_at: rows stored then with a later observed_at, invisible until
+    now). Late rows (observed long ago, arriving now) and corrections land in days the run
+    recomputes. Built with `as_of` it is a plain table of what was visible then; the next
+    incremental run catches up from there. as_of_at tells okr_kpi_rollups which days a run
+    recomputed.
 -#}
 -- depends_on: {{ ref('stg_okr__observations') }}
 {{ config(
@@ -40,7 +43,8 @@ since as (
         {{ okr_dateadd(
             'hour',
             -var('okr_incremental_lookback_hours'),
-            "coalesce(max(max_recorded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as recorded_after
+            "coalesce(max(max_recorded_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as recorded_after,
+        max(as_of_at) as observed_after
     from {{ this }}
 
 ),
@@ -52,6 +56,7 @@ touched as (
     where
         sequence_no > (select sequence_after from since)
         or recorded_at > (select recorded_after from since)
+        or observed_at > (select observed_after from since)
 
 ),
 
@@ -163,7 +168,8 @@ final as (
         max(case when recency = 1 then sequence_no end) as last_sequence_no,
         max(case when recency = 1 then event_id end) as last_event_id,
         max(recorded_at) as max_recorded_at,
-        max(sequence_no) as max_sequence_no
+        max(sequence_no) as max_sequence_no,
+        {{ okr_as_of() }} as as_of_at
     from observations
     group by client_id, kpi_id, segment, observed_date, known_from
 

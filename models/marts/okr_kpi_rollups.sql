@@ -4,7 +4,25 @@
     target at the KPI's target grain. segment = 'all' holds all observations together
     (observations without a segment count only there). A row exists for every period that has
     observations. Built from the daily partial aggregates, so each observation is read once.
+
+    Incremental when built without `as_of` (a plain table with it, and on Spark, whose Parquet
+    tables cannot delete rows). A run recomputes whole periods (every segment of a client, KPI,
+    grain and period_start): those with a day int_okr__kpi_daily_segments computed since the
+    last run (its as_of_at is later), the period after each (its previous_value and change),
+    and every period of a KPI whose aggregation, target or target grain differs from the one
+    the stored rows were built with (or that has no rows yet); it reads the period before each
+    touched one as well, for previous_value. The rows it writes replace the stored rows of the
+    same key. A post-hook then moves is_complete and as_of_at of every other row to this run's
+    moment: a period that ended since the last run turns complete without being recomputed.
 -#}
+{{ config(
+    materialized='incremental' if var('as_of') is none and target.type != 'spark' else 'table',
+    incremental_strategy='delete+insert',
+    unique_key=['client_id', 'kpi_id', 'grain', 'period_start', 'segment'],
+    on_schema_change='fail',
+    post_hook="{{ okr_kpi_rollups_to_now() }}"
+) }}
+
 with daily as (
 
     select * from {{ ref('int_okr__kpi_daily_segments') }}
@@ -20,7 +38,7 @@ kpis as (
 
 ),
 
-periods as (
+all_periods as (
 
     {%- for grain in okr_kpi_grains() %}
     select
@@ -32,6 +50,81 @@ periods as (
     union all
     {%- endif %}
     {%- endfor %}
+
+),
+
+{% if is_incremental() %}
+
+previous_run as (
+
+    select max(as_of_at) as as_of_at from {{ this }}
+
+),
+
+built_with as (
+
+    select
+        client_id,
+        kpi_id,
+        max(aggregation) as aggregation,
+        max(target_grain) as target_grain,
+        max(target_value) as target_value
+    from {{ this }}
+    group by client_id, kpi_id
+
+),
+
+-- KPIs whose rule or target changed since their rows were built, or that have no rows yet
+redefined as (
+
+    select kpis.client_id, kpis.kpi_id
+    from kpis
+    left join built_with
+        on kpis.client_id = built_with.client_id
+        and kpis.kpi_id = built_with.kpi_id
+    where
+        built_with.kpi_id is null
+        or kpis.aggregation is distinct from built_with.aggregation
+        or kpis.target_grain is distinct from built_with.target_grain
+        or case when kpis.target_grain is not null then kpis.target_value end
+            is distinct from built_with.target_value
+
+),
+
+touched as (
+
+    select distinct client_id, kpi_id, grain, period_start
+    from all_periods
+    where as_of_at > (select as_of_at from previous_run)
+
+),
+
+recomputed as (
+
+    select client_id, kpi_id, grain, period_start from touched
+    union
+    select client_id, kpi_id, grain, {{ okr_kpi_period_after('grain', 'period_start', 1) }}
+    from touched
+
+),
+
+read_periods as (
+
+    select client_id, kpi_id, grain, period_start from recomputed
+    union
+    select client_id, kpi_id, grain, {{ okr_kpi_period_after('grain', 'period_start', -1) }}
+    from touched
+
+),
+
+{% endif %}
+
+periods as (
+
+    select * from all_periods
+    {%- if is_incremental() %}
+    where {{ okr_kpi_rollups_selected('read_periods', 'all_periods') }}
+    {%- endif %}
 
 ),
 
@@ -139,16 +232,10 @@ valued as (
             'combined.minimum', 'combined.maximum', 'combined.last_value') }} as value,
         combined.observation_count,
         case when kpis.target_grain = combined.grain then kpis.target_value end as target_value,
-        case combined.grain
-            {%- for grain in okr_kpi_grains() %}
-            when '{{ grain.name }}' then cast({{ okr_dateadd(grain.datepart, -grain.step, 'combined.period_start') }} as date)
-            {%- endfor %}
-        end as previous_period_start,
-        case combined.grain
-            {%- for grain in okr_kpi_grains() %}
-            when '{{ grain.name }}' then cast({{ okr_dateadd(grain.datepart, grain.step, 'combined.period_start') }} as date)
-            {%- endfor %}
-        end as next_period_start
+        kpis.aggregation,
+        kpis.target_grain,
+        {{ okr_kpi_period_after('combined.grain', 'combined.period_start', -1) }} as previous_period_start,
+        {{ okr_kpi_period_after('combined.grain', 'combined.period_start', 1) }} as next_period_start
     from combined
     inner join kpis
         on combined.client_id = kpis.client_id
@@ -170,12 +257,12 @@ compared as (
 final as (
 
     select
-        cast(client_id as {{ dbt.type_string() }}) as client_id,
-        cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
-        cast(grain as {{ dbt.type_string() }}) as grain,
+        cast(client_id as {{ okr_type_text() }}) as client_id,
+        cast(kpi_id as {{ okr_type_text() }}) as kpi_id,
+        cast(grain as {{ okr_type_text() }}) as grain,
         cast(period_start as date) as period_start,
         cast({{ okr_dateadd('day', -1, 'next_period_start') }} as date) as period_end,
-        cast(segment as {{ dbt.type_string() }}) as segment,
+        cast(segment as {{ okr_type_text() }}) as segment,
         cast(value as {{ okr_type_double() }}) as value,
         cast(observation_count as {{ dbt.type_bigint() }}) as observation_count,
         -- the period just before, when it has observations (not merely the previous row)
@@ -189,9 +276,14 @@ final as (
             as {{ okr_type_double() }}) as change_rate,
         cast(target_value as {{ okr_type_double() }}) as target_value,
         cast({{ okr_safe_divide('value', 'target_value') }} as {{ okr_type_double() }}) as attainment,
-        next_period_start <= {{ okr_dateadd('microsecond', 1, okr_as_of()) }} as is_complete,
+        cast(aggregation as {{ okr_type_text() }}) as aggregation,
+        cast(target_grain as {{ okr_type_text() }}) as target_grain,
+        {{ okr_period_is_complete('next_period_start') }} as is_complete,
         {{ okr_as_of() }} as as_of_at
     from compared
+    {%- if is_incremental() %}
+    where {{ okr_kpi_rollups_selected('recomputed', 'compared') }}
+    {%- endif %}
 
 )
 
