@@ -62,7 +62,9 @@ FORMATS = {
 TYPED = {"observed_at": "timestamp", "value": "double", "recorded_at": "timestamp"}
 # How a CSV declares them: a zone in the text counts, a zone-less text is UTC (the session's).
 CSV_TYPES = {"observed_at": "timestamptz", "value": "double", "recorded_at": "timestamptz"}
-NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE"}
+# Number types whose cast to double gives what parsing their text gives. FLOAT (a float32 0.1
+# is 0.10000000149011612 as a double, 0.1 as text) and DECIMAL go through their text.
+NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE"}
 CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
@@ -287,8 +289,7 @@ def _same_kind(duckdb_type: str, typed: str) -> bool:
     timestamp, a number for a double."""
     if typed == "timestamp":
         return duckdb_type.startswith("TIMESTAMP") or duckdb_type == "DATE"
-    bare = duckdb_type.removeprefix("U")
-    return bare in NUMBERS or duckdb_type.startswith("DECIMAL")
+    return duckdb_type.removeprefix("U") in NUMBERS
 
 
 def _physical_lines(path: Path) -> int:

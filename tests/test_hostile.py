@@ -334,6 +334,23 @@ def test_typed_and_text_reads_give_the_same_batch(
         assert rejected[0][0] == 0  # the row with the untyped value, rejected with its line
 
 
+def test_number_columns_keep_the_value_their_text_shows(tmp_path: Path) -> None:
+    """A float32 or decimal Parquet column goes through its text: 0.1 stays 0.1 (as a double, a
+    float32 0.1 is 0.10000000149011612), as the same value in a CSV gives."""
+    for kind in ("float", "decimal(18, 3)"):
+        path = tmp_path / "narrow.parquet"
+        with duckdb.connect() as duck:
+            duck.execute(
+                "copy (select 'acme' as client_id, 'visits' as kpi_id,"
+                " timestamp '2026-07-01 09:00:00' as observed_at,"
+                f" cast(0.1 as {kind}) as value) to '{path}' (format parquet)"
+            )
+            assert duck.execute(f"describe from '{path}'").fetchall()[3][1] != "DOUBLE"
+        with duckdb.connect() as duck:
+            _prepare(duck, input_files([str(path)]), NOW)
+            assert duck.execute("select value from okr_ingest_candidates").fetchall() == [(0.1,)]
+
+
 def test_injection_strings_are_stored_verbatim(hostile_store: Workspace) -> None:
     ws = hostile_store
     lines = [

@@ -1,9 +1,10 @@
 """An incremental build after new, late, corrected and backfilled observations, a KPI target
-changed and a KPI defined after its observations (both recorded late), and after a build with
-`as_of`, gives exactly the tables a --full-refresh gives."""
+changed and a KPI defined after its observations (both recorded late), and after builds with
+`as_of` (a past day, and today), gives exactly the tables a --full-refresh gives."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from test_kpis_end_to_end import GOALS, JAN1, LAST_JSONL, SUM_CSV
@@ -74,7 +75,13 @@ def test_incremental_equals_full_refresh(workspace: Workspace) -> None:
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)
     (ws.folder / "early.csv").write_text(EARLY_CSV)
     assert ws.okr("ingest", "sum.csv", "last.jsonl", "early.csv").code == 0
-    assert ws.okr("build").code == 0
+    # as of today, whose end is still to come: the build's own moment, not a later one that
+    # the next build's would precede (the incremental models go on from the moment they
+    # describe, and would take nothing new)
+    today = datetime.now(timezone.utc)
+    assert ws.okr("build", "--as-of", today.date().isoformat()).code == 0
+    described = ws.rows("select max(as_of_at) as at from okr_kpi_rollups")[0]["at"]
+    assert today.replace(tzinfo=None) < described < datetime.now(timezone.utc).replace(tzinfo=None)
     before = _tables(ws)
     assert not [r for r in before["okr_kpi_rollups"] if r["kpi_id"] == "k-early"]
 
