@@ -18,6 +18,14 @@ TABLES = {
     "okr_kpi_rollups": "client_id, kpi_id, grain, period_start, segment",
     "okr_kpis": "client_id, kpi_id",
     "okr_key_results": "client_id, key_result_id",
+    "okr_key_result_daily": "client_id, key_result_id, date_day",
+    "okr_objective_daily": "client_id, objective_id, date_day",
+}
+# The moment a build describes and the watermarks it read differ between any two builds.
+LINEAGE = {
+    "as_of_at",
+    "known_at",
+    *(f"built_through_{w}" for w in ("event_no", "observation_no", "recorded_at")),
 }
 
 MORE_CSV = """client_id,kpi_id,observed_at,value,source,segment,recorded_at
@@ -61,7 +69,7 @@ LATE_GOALS = [
 def _tables(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
     return {
         table: [
-            {k: v for k, v in row.items() if k != "as_of_at"}
+            {k: v for k, v in row.items() if k not in LINEAGE}
             for row in ws.rows(f"select * from {table} order by {key}")
         ]
         for table, key in TABLES.items()
