@@ -9,11 +9,11 @@ from contextlib import ExitStack
 from datetime import date, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, BinaryIO, NoReturn
 
 import yaml
 
-from . import __version__
+from . import __version__, access
 from . import spark as spark_server
 from .build import DbtProject
 from .dashboards import write_superset_bundle
@@ -133,6 +133,27 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument(
         "--to", metavar="PATH", help="the snapshot file (default: WAREHOUSE.published.duckdb)"
     )
+    publish.add_argument(
+        "--client", help="only this client's rows, for its own BI connection (needs --to)"
+    )
+    access_parser = commands.add_parser(
+        "access", help="which database roles read which clients' rows of the marts (PostgreSQL)"
+    )
+    access_actions = access_parser.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    for action, what in (
+        ("grant", "let a role read a client's rows of the marts (row-level security)"),
+        ("revoke", "take a grant back"),
+    ):
+        change = access_actions.add_parser(action, parents=[common], help=what)
+        change.add_argument("--role", required=True, help="an existing database role")
+        whom = change.add_mutually_exclusive_group(required=True)
+        whom.add_argument("--client", help="the client, as its events spell it")
+        whom.add_argument(
+            "--all-clients", action="store_true", help="every client: an agency-wide role"
+        )
+    access_actions.add_parser("list", parents=[common], help="every grant")
     bi = commands.add_parser("bi", help="dashboards as code for BI tools")
     tools = bi.add_subparsers(dest="tool", metavar="TOOL", required=True, parser_class=_Parser)
     superset = tools.add_parser(
@@ -207,8 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _publish(url, args.to)
             return EXIT_OK
         if args.command == "publish":
-            _publish(url, args.to)
+            _publish(url, args.to, args.client)
             return EXIT_OK
+        if args.command == "access":
+            return _access(url, args)
         if args.command == "bi":
             print(write_superset_bundle(url, args.out, args.snapshot))
             return EXIT_OK
@@ -236,28 +259,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _open_inputs(files: Sequence[str], stack: ExitStack) -> Iterator[Line]:
     """Open every input first, so a missing file fails before anything is stored."""
-    handles: list[tuple[str, TextIO]] = []
+    handles: list[tuple[str, BinaryIO]] = []
     for name in files:
         if name == "-":
-            handles.append(("<stdin>", sys.stdin))
+            handles.append(("<stdin>", sys.stdin.buffer))
             continue
         path = Path(name)
         if not path.is_file():
             raise StoreError(f"{name}: no such file")
         try:
-            handle: TextIO = stack.enter_context(
-                path.open(encoding="utf-8", errors="strict", newline="")
-            )
+            handle: BinaryIO = stack.enter_context(path.open("rb"))
         except OSError as err:
             raise StoreError(f"{name}: cannot read it ({err.strerror})") from None
         handles.append((name, handle))
     for source, handle in handles:
-        try:
-            yield from read_lines(source, handle)
-        except UnicodeDecodeError as err:
-            raise StoreError(
-                f"{source}: not UTF-8 text (byte {err.start}); save it as UTF-8 and try again"
-            ) from None
+        yield from read_lines(source, handle)
 
 
 def _append(url: str, files: Sequence[str]) -> int:
@@ -317,11 +333,24 @@ def _build(
     print(f"built the okr models in {display(url)} as of {moment}")
 
 
-def _publish(url: str, to: str | None) -> None:
+def _publish(url: str, to: str | None, client: str | None = None) -> None:
     if not is_duckdb(url):
         print(f"okr publish: {nothing_to_publish(url)}")
         return
-    print(publish(url, to).summary())
+    print(publish(url, to, client).summary())
+
+
+def _access(url: str, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        found = access.grants(url)
+        for grant in found:
+            print(grant.line())
+        if not found:
+            print(f"no grants in {display(url)}: only the owner of the marts reads them")
+        return EXIT_OK
+    change = access.grant if args.action == "grant" else access.revoke
+    print(change(url, args.role, args.client))
+    return EXIT_OK
 
 
 def _spark(args: argparse.Namespace) -> int:
@@ -343,7 +372,7 @@ def _demo(url: str) -> int:
         resources.as_file(demo / "observations.csv") as observations,
         Store(url) as store,
     ):
-        with events.open(encoding="utf-8") as handle:
+        with events.open("rb") as handle:
             appended = store.append(list(read_lines("demo/saas_2026q3.jsonl", handle)))
         ingested = ingest(store, [str(observations)])
     codes = [_report_append(appended, url), _report_append(ingested, url, "observations")]

@@ -74,6 +74,12 @@ class GoalEvent:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def json_text(value: Any) -> str:
+    """A payload as the warehouse stores it: its text as written ("Zażółć", not
+    "Za\\u017c\\u00f3\\u0142\\u0107"). The content hash does not depend on it."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _canonical(value: Any) -> Any:
     """1500 and 1500.0 are the same number to an analyst; make them hash alike."""
     if isinstance(value, float) and value.is_integer():

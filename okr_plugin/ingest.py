@@ -1,7 +1,8 @@
 """Metric observations in bulk: DuckDB reads and validates the files, the warehouse appends.
 
 Nothing here loops over rows in Python. DuckDB reads each file (CSV, Parquet, JSON lines):
-typed columns as they are (a Parquet timestamp or number column, a CSV whose header names only
+typed columns as they are (a Parquet timestamp, integer or double column, a CSV whose header
+names only
 observation columns and whose every line reads with the declared types), everything else as
 text, parsed by the same rules in SQL; one SQL statement validates every row and derives
 missing event ids, and
@@ -13,8 +14,9 @@ either engine, in one transaction.
 
 from __future__ import annotations
 
+import codecs
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from .store import (
     AppendResult,
     Rejection,
     Store,
+    decode_line,
     last_number,
 )
 from .warehouse import create_engine, one_writer, sql_literal, translate
@@ -112,10 +115,49 @@ class Reader:
 
     def load(self, file: InputFile) -> None:
         try:
-            getattr(self, f"_load_{file.kind}")(file)
+            if file.kind == "parquet":
+                self._load_parquet(file)
+                return
+            lines, readable = _scan(file.path)
+            if readable:
+                self._load_text(file, lines)
+                return
+            with tempfile.TemporaryDirectory(prefix="okr-ingest-") as folder:
+                self._load_text(self._set_aside_undecodable(file, Path(folder)), lines)
         except duckdb.Error as err:
             first = str(err).strip().splitlines()[0]
             raise StoreError(f"{file.name}: cannot read it as {file.kind} ({first})") from None
+
+    def _load_text(self, file: InputFile, lines: int) -> None:
+        if file.kind == "csv":
+            self._load_csv(file, lines)
+        else:
+            self._load_jsonl(file)
+
+    def _set_aside_undecodable(self, file: InputFile, folder: Path) -> InputFile:
+        """A copy of the file in `folder` whose lines that are not UTF-8 are blank (a blank
+        line is skipped, the others keep their numbers); each such line a rejected row, its
+        bytes shown as the store shows them (store.decode_line)."""
+        copy = folder / file.path.name
+        rejected = []
+        offset = 0
+        with file.path.open("rb") as source, copy.open("wb") as target:
+            for line_no, raw in enumerate(source, start=1):
+                text, problem = decode_line(raw, offset)
+                offset += len(raw)
+                if problem is None:
+                    target.write(raw)
+                elif line_no == 1 and file.kind == "csv":
+                    raise StoreError(f"{file.name}: the header line is {problem}")
+                else:
+                    target.write(b"\n")
+                    rejected.append((file.number, file.name, line_no, text.rstrip("\r\n"), problem))
+        self.duck.executemany(
+            "insert into okr_ingest_rows (file_no, source_file, line_no, raw_text, problem)"
+            " values (?, ?, ?, ?, ?)",
+            rejected,
+        )
+        return replace(file, path=copy)
 
     def _insert(
         self, file: InputFile, select_sql: str, columns: list[str] | tuple[str, ...] = COLUMNS
@@ -182,11 +224,10 @@ class Reader:
         records = self.duck.execute("select count(*) from okr_csv_records").fetchone()[0]
         return types, rejected, records
 
-    def _load_csv(self, file: InputFile) -> None:
+    def _load_csv(self, file: InputFile, lines: int) -> None:
         """Typed when the header names only observation columns and every line reads with
-        their types, one record a line; otherwise (a bad value, a broken or blank line, an
-        unknown column) as text, where every line gets its own verdict."""
-        lines = _physical_lines(file.path)
+        their types, one record a line (`lines`: the file's); otherwise (a bad value, a broken
+        or blank line, an unknown column) as text, where every line gets its own verdict."""
         path = sql_literal(str(file.path))
         header = [
             row[0]
@@ -292,14 +333,25 @@ def _same_kind(duckdb_type: str, typed: str) -> bool:
     return duckdb_type.removeprefix("U") in NUMBERS
 
 
-def _physical_lines(path: Path) -> int:
-    """Lines in a file (a last line without a newline counts), counted in 1 MiB blocks."""
-    count, last = 0, b"\n"
+def _scan(path: Path) -> tuple[int, bool]:
+    """Lines in a file (a last line without a newline counts), and whether it is all UTF-8;
+    one pass in 1 MiB blocks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    count, last, readable = 0, b"\n", True
     with path.open("rb") as handle:
         while block := handle.read(1 << 20):
             count += block.count(b"\n")
             last = block[-1:]
-    return count + (last != b"\n")
+            if readable:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    readable = False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        readable = False
+    return count + (last != b"\n"), readable
 
 
 def _prepare_batch(duck: Any, now: datetime) -> int:

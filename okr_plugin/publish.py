@@ -19,7 +19,7 @@ import duckdb
 import sqlalchemy as sa
 
 from .errors import StoreError
-from .resources import project_dir
+from .resources import mart_names
 from .settings import duckdb_storage_version
 from .store import Store
 from .warehouse import display, is_duckdb, sql_literal, translate
@@ -29,7 +29,7 @@ NOTHING_TO_PUBLISH = {
     "postgresql": "nothing to publish on PostgreSQL: point BI tools at the warehouse itself."
     " Readers never see a half-built mart there: dbt builds each table under a temporary name"
     " and swaps it in within one transaction, and MVCC shows every reader the old table until"
-    " that commits",
+    " that commits; give each client a role that reads its own rows (okr access grant)",
     "sc": "nothing to publish on Spark: point BI tools at the cluster's SQL endpoint (Spark"
     " Thrift server, Databricks SQL); the marts are Parquet tables in the warehouse's database",
 }
@@ -47,16 +47,14 @@ class Published:
     rows: int
     seconds: float
 
+    client: str | None = None
+
     def summary(self) -> str:
+        whose = "" if self.client is None else f" of client {self.client!r}"
         return (
-            f"published {self.tables} marts ({self.rows} rows) to {self.path}"
+            f"published {self.tables} marts ({self.rows} rows{whose}) to {self.path}"
             f" in {self.seconds:.1f} s"
         )
-
-
-def mart_names() -> list[str]:
-    """The marts of the dbt project: the models in models/marts."""
-    return sorted(path.stem for path in (project_dir() / "models" / "marts").glob("okr_*.sql"))
 
 
 def default_snapshot(url: str) -> Path:
@@ -65,11 +63,14 @@ def default_snapshot(url: str) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.published.duckdb")
 
 
-def publish(url: str, to: str | None = None) -> Published:
-    """Copy every mart into a new DuckDB file and rename it over `to` (default: beside the
-    warehouse). The file is left read-only; the next publish replaces it."""
+def publish(url: str, to: str | None = None, client: str | None = None) -> Published:
+    """Copy every mart (only the rows of `client`, when given) into a new DuckDB file and
+    rename it over `to` (default: beside the warehouse; a client's file needs `to`). The file
+    is left read-only; the next publish replaces it."""
     if not is_duckdb(url):
         raise StoreError(nothing_to_publish(url))
+    if client is not None and not to:
+        raise StoreError("okr publish --client needs --to FILE: the file for that client")
     target = Path(to).expanduser().resolve() if to else default_snapshot(url)
     warehouse = Path(sa.make_url(url).database or "")
     if target == warehouse.resolve():
@@ -94,14 +95,23 @@ def publish(url: str, to: str | None = None) -> Published:
                 f" (storage_version {sql_literal(duckdb_storage_version())})"
             )
             try:
+                rows_of = "" if client is None else " where client_id = $client"
                 for name in marts:
-                    duck.execute(f"create table okr_snapshot.main.{name} as select * from {name}")
+                    duck.execute(
+                        f"create table okr_snapshot.main.{name} as select * from {name}{rows_of}",
+                        {} if client is None else {"client": client},
+                    )
                     count = duck.execute(f"select count(*) from okr_snapshot.main.{name}")
                     rows += int(count.fetchone()[0])
                 conn.commit()
             finally:
                 conn.rollback()  # after a failure; nothing to undo after the commit
                 duck.execute("detach okr_snapshot")  # writes the file out and closes it
+        if client is not None and not rows:
+            raise StoreError(
+                f"no rows of client {client!r} in the marts of {display(url)}: check the id"
+                " (ids are case-sensitive); nothing was published"
+            )
         partial.chmod(0o444)
         os.replace(partial, target)
     except (sa.exc.DBAPIError, duckdb.Error) as err:
@@ -110,4 +120,4 @@ def publish(url: str, to: str | None = None) -> Published:
         raise StoreError(f"cannot publish to {target}: {err.strerror}") from None
     finally:
         partial.unlink(missing_ok=True)
-    return Published(target, len(marts), rows, time.monotonic() - started)
+    return Published(target, len(marts), rows, time.monotonic() - started, client)

@@ -26,6 +26,11 @@ def project_dir() -> Path:
     return _shipped("dbt_project", ".")
 
 
+def mart_names() -> list[str]:
+    """The marts of the dbt project: the models in models/marts."""
+    return sorted(path.stem for path in (project_dir() / "models" / "marts").glob("okr_*.sql"))
+
+
 def bi_dir() -> Path:
     """The BI sources: dashboards as code and the SQL questions behind them."""
     return _shipped("bi", "bi")

@@ -88,3 +88,29 @@ okr_quality_runs = sa.Table(
     sa.Column("rows_checked", sa.BigInteger, nullable=False),
     sa.Column("passed", sa.Boolean, nullable=False, comment="no critical failure in the run"),
 )
+
+
+# Who may read which client's rows of the marts, on PostgreSQL (okr access; okr_plugin.access).
+# Kept apart from `metadata`: created on PostgreSQL only, where row-level security exists.
+access_metadata = sa.MetaData()
+
+okr_access = sa.Table(
+    "okr_access",
+    access_metadata,
+    sa.Column("role_name", sa.String, nullable=False, comment="a database role, as written"),
+    sa.Column("client_id", sa.String, comment="the client it may read; null: every client"),
+    sa.Column("granted_at", sa.DateTime, nullable=False, comment="UTC"),
+)
+
+# A role reads its own grants only: the marts' policy (macros/okr_access.sql) reads this table
+# as the querying role, so what a role may see there is what it may see in the marts.
+sa.event.listen(
+    okr_access,
+    "after_create",
+    sa.DDL(  # type: ignore[no-untyped-call]
+        "alter table okr_access enable row level security;"
+        " create policy okr_own_grants on okr_access for select using (exists ("
+        "  select 1 from pg_catalog.pg_roles as r"
+        "  where r.rolname = okr_access.role_name and pg_catalog.pg_has_role(r.oid, 'MEMBER')))"
+    ),
+)

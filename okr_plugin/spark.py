@@ -10,7 +10,6 @@ and numbering is said in DECISIONS.md.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -30,6 +29,7 @@ from sqlalchemy.engine import default
 from sqlalchemy.sql import compiler
 
 from .errors import StoreError
+from .events import json_text
 
 DEFAULT_PORT = 15002
 # pyspark warns on import that it was not tested with pandas 3; okr uses no pandas through it.
@@ -375,7 +375,7 @@ def append_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     for column in table.columns:
         values = [row.get(column.name) for row in rows]
         if isinstance(column.type, sa.JSON):
-            values = [None if v is None else json.dumps(v) for v in values]
+            values = [None if v is None else json_text(v) for v in values]
         columns[column.name] = pa.array(values, type=_arrow_type(column.type))
     append_arrow(conn, table.name, pa.table(columns))
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
-from .schema import metadata, okr_events, okr_rejected_events
+from .schema import access_metadata, metadata, okr_events, okr_rejected_events
 from .warehouse import create_engine, insert_rows, lock_until_commit, one_writer, translate
 
 MAX_REASONS_SHOWN = 10
@@ -49,15 +49,34 @@ class Line:
     source: str
     line_no: int
     text: str
+    problem: str | None = None  # why the line cannot be read (it is not UTF-8)
 
 
-def read_lines(source: str, handle: Iterable[str]) -> Iterator[Line]:
-    """Numbered lines of a JSON-lines input, without BOM and line ends; blank lines skipped."""
+def decode_line(raw: bytes, offset: int) -> tuple[str, str | None]:
+    """A line's text, and what is wrong with it when it is not UTF-8: then the text shows each
+    byte that does not decode as \\xNN, and the problem names the first by its place in the
+    file (`offset`: the line's first byte, counted from 0)."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as err:
+        position = offset + err.start + 1
+        return raw.decode("utf-8", errors="backslashreplace"), (
+            f"not UTF-8 text: byte 0x{raw[err.start]:02x} (byte {position:,} of the file, counted"
+            f" from 1) does not decode; the line is kept with such bytes written as \\xNN"
+        )
+
+
+def read_lines(source: str, handle: Iterable[bytes]) -> Iterator[Line]:
+    """Numbered lines of a JSON-lines input (read as bytes), without BOM and line ends; blank
+    lines skipped. A line that is not UTF-8 comes with its problem: the others still count."""
+    offset = 0
     for line_no, raw in enumerate(handle, start=1):
-        line = raw.lstrip("\ufeff") if line_no == 1 else raw
+        text, problem = decode_line(raw, offset)
+        offset += len(raw)
+        line = text.lstrip("\ufeff") if line_no == 1 else text
         line = line.rstrip("\r\n")
         if line.strip():
-            yield Line(source, line_no, line)
+            yield Line(source, line_no, line, problem)
 
 
 class Store:
@@ -75,9 +94,12 @@ class Store:
         self.close()
 
     def init(self) -> None:
-        """Create the event tables; running it again changes nothing."""
+        """Create the event tables (and okr_access on PostgreSQL); running it again changes
+        nothing."""
         try:
             metadata.create_all(self.engine, checkfirst=True)
+            if self.engine.dialect.name == "postgresql":
+                access_metadata.create_all(self.engine, checkfirst=True)
         except sa.exc.DBAPIError as err:
             # Another process may have created them at the same moment: that is what we wanted.
             if not self._has_tables():
@@ -98,6 +120,8 @@ class Store:
         for line in lines:
             event_id = None
             try:
+                if line.problem:
+                    raise InvalidEvent(line.problem)
                 obj = parse_json_line(line.text)
                 raw_id = obj.get("event_id")
                 event_id = raw_id if isinstance(raw_id, str) else None

@@ -5,6 +5,7 @@ at the connection level lives here."""
 from __future__ import annotations
 
 import fcntl
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import StoreError, WarehouseLocked
+from .events import json_text
 from .settings import duckdb_storage_version, lock_timeout, work_dir
 from .spark import append_rows, is_spark
 
@@ -27,12 +29,19 @@ def dbt_adapter(dialect: str) -> str:
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """create_engine() arguments for a warehouse. On DuckDB a file the engine creates gets the
-    BI-readable storage version (an existing file keeps its own); every engine of one process
-    must pass the same, since DuckDB refuses a second connection with other settings."""
-    if not is_duckdb(url):
+    """create_engine() arguments for a warehouse: JSON values stored by json_text, and on
+    DuckDB a file the engine creates gets the BI-readable storage version (an existing file
+    keeps its own); every engine of one process must pass the same, since DuckDB refuses a
+    second connection with other settings."""
+    backend = sa.make_url(url).get_backend_name()
+    if backend == "postgresql":
+        return {"json_serializer": json_text}
+    if backend != "duckdb":
         return {}
-    return {"connect_args": {"config": {"storage_compatibility_version": duckdb_storage_version()}}}
+    return {
+        "json_serializer": json_text,
+        "connect_args": {"config": {"storage_compatibility_version": duckdb_storage_version()}},
+    }
 
 
 def is_locked(err: BaseException) -> bool:
@@ -100,7 +109,11 @@ def sql_literal(text: str) -> str:
 
 
 def display(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
+    """The URL for messages: its password as ***, even when the URL does not parse."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return re.sub(r"(://[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 def create_engine(url: str) -> sa.Engine:
@@ -109,7 +122,7 @@ def create_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url, **engine_options(url))
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
-        raise StoreError(f"cannot open warehouse {url!r}: {err}") from None
+        raise StoreError(f"cannot open warehouse {display(url)}: {err}") from None
     if is_duckdb(url):
         sa.event.listen(engine, "do_connect", patient_connect)
     return engine

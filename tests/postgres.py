@@ -64,6 +64,10 @@ class PostgresServer:
             "--encoding=UTF8",
             "--no-locale",
         )
+        return self.resume()
+
+    def resume(self) -> PostgresServer:
+        """Start the server on its data (again, after halt())."""
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data}"
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -82,11 +86,22 @@ class PostgresServer:
         )
         return self
 
+    def halt(self) -> None:
+        """Stop the server at once (its sessions are cut), keeping its data."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
     def stop(self) -> None:
         try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+            self.halt()
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+    def require_password(self, role: str) -> None:
+        """Make the server ask `role` for its password (scram-sha-256) on 127.0.0.1."""
+        hba = self.data / "pg_hba.conf"
+        rule = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+        hba.write_text(rule + hba.read_text())
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "reload")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from okr_plugin.dashboards import Sources, question_sql
-from okr_plugin.publish import mart_names
+from okr_plugin.resources import mart_names
 
 from conftest import Workspace, by_id, query
 

@@ -125,12 +125,69 @@ def test_a_missing_file_fails_before_anything_is_stored(workspace: Workspace) ->
     assert workspace.rows("select count(*) as n from okr_events")[0]["n"] == 0
 
 
-def test_not_utf8_is_one_line(workspace: Workspace) -> None:
-    path = workspace.folder / "latin1.jsonl"
-    path.write_bytes('{"title": "Café"}\n'.encode("latin-1"))
-    run = workspace.okr("append", str(path))
-    assert run.code == 1 and "not UTF-8" in run.err
-    no_traceback(run.err)
+LINES = 10_000
+
+
+@pytest.mark.parametrize("command", ["append", "ingest"])
+def test_a_line_that_is_not_utf8_is_rejected_alone(workspace: Workspace, command: str) -> None:
+    """One Latin-1 byte on the last of 10,000 lines: that line is rejected, with its line
+    number and the byte's place in the file; the other lines are stored."""
+    if command == "append":
+        lines = [
+            json.dumps(
+                event(f"c{n}", "key_result_checked_in", "kr1", "2026-07-02T09:00:00Z", {"value": n})
+            )
+            for n in range(LINES - 1)
+        ]
+        checked_in = event(
+            "café", "key_result_checked_in", "kr1", "2026-07-02T09:00:00Z", {"value": 1}
+        )
+        last = json.dumps(checked_in, ensure_ascii=False)
+        suffix, table = ".jsonl", "okr_events"
+    else:
+        lines = ["client_id,kpi_id,observed_at,value"] + [
+            f"acme,visits,2026-07-02T09:00:00Z,{n}" for n in range(LINES - 2)
+        ]
+        last = "acme,visités,2026-07-03T09:00:00Z,1"
+        suffix, table = ".csv", "okr_observations"
+    body = "".join(line + "\n" for line in lines).encode("utf-8")
+    bad = last.encode("latin-1")
+    path = workspace.folder / f"export{suffix}"
+    path.write_bytes(body + bad + b"\n")
+    position = len(body) + bad.index(b"\xe9") + 1  # the bad byte, counted from 1
+    run = workspace.okr(command, str(path))
+    assert run.code == 3, run.err
+    stored = LINES - 1 if command == "append" else LINES - 2  # a CSV's first line is its header
+    assert run.out.startswith(f"{stored + 1} ")
+    assert f"{stored} accepted, 0 duplicate, 1 rejected" in run.out
+    assert f"export{suffix}:{LINES}: not UTF-8 text: byte 0xe9 (byte {position:,} of" in run.out
+    assert workspace.rows(f"select count(*) as n from {table}")[0]["n"] == stored
+    kept = workspace.rows("select line_no, raw_text from okr_rejected_events")
+    assert kept == [{"line_no": LINES, "raw_text": last.replace("é", "\\xe9")}]
+
+
+def test_payload_text_is_stored_as_written(workspace: Workspace) -> None:
+    """Polish letters stay letters in okr_events.payload; the content hash is the same whether
+    the file writes them as letters or as \\u escapes (the second append is a duplicate)."""
+    title = "Zażółć gęślą jaźń"
+    objective = event(
+        "pl-1",
+        "objective_created",
+        "o-pl",
+        "2026-07-01T00:00:00Z",
+        {"title": title, "level": "team", "period": "2026-Q3"},
+    )
+    letters = workspace.folder / "letters.jsonl"
+    letters.write_text(json.dumps(objective, ensure_ascii=False) + "\n", encoding="utf-8")
+    escaped = write_jsonl(workspace.folder / "escaped.jsonl", [objective])
+    assert "\\u017c" in escaped.read_text()
+    assert workspace.okr("append", str(letters)).code == 0
+    again = workspace.okr("append", str(escaped))
+    assert again.code == 0 and "0 accepted, 1 duplicate" in again.out
+    text = "cast(payload as varchar)" if workspace.kind == "duckdb" else "payload::text"
+    stored = workspace.rows(f"select {text} as payload from okr_events")[0]["payload"]
+    assert title in stored and "\\u" not in stored
+    assert json.loads(stored)["title"] == title
 
 
 def test_usage_errors_exit_2_without_traceback(workspace: Workspace) -> None:

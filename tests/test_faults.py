@@ -1,6 +1,6 @@
 """Faults: a process killed in the middle of an append or a build, a warehouse held by another
-process. A batch is stored whole or not at all, the next command works, and built tables stay
-readable.
+process, a PostgreSQL server stopped under a command. A batch is stored whole or not at all, the
+next command works, and built tables stay readable. No message or log shows a password.
 """
 
 from __future__ import annotations
@@ -11,19 +11,23 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+import sqlalchemy as sa
+from postgres import PostgresServer
 
 from okr_plugin.settings import work_dir
 
-from conftest import OKR, Run, Workspace, event, run_okr, snapshot
+from conftest import OKR, Run, Workspace, event, run_okr, snapshot, write_jsonl
 
 GOAL_EVENTS = 40_000
 OBSERVATIONS = 1_500_000
 KILL_AFTER = 1.2  # seconds: while the batch is being validated or written
-FAULTS = {"kills": 0, "locks": 0, "rows_lost": 0}
+FAULTS = {"kills": 0, "locks": 0, "server_stops": 0, "rows_lost": 0}
 
 
 def start_okr(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
@@ -227,3 +231,161 @@ def test_fault_tally_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nfaults injected: {FAULTS}")
     assert FAULTS["rows_lost"] == 0
+
+
+@pytest.fixture(scope="module")
+def own_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this module's own, to stop and start under a running command."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def goals_of(prefix: str) -> list[dict[str, Any]]:
+    """An objective with a key result on a KPI: enough for every model to build."""
+    return [
+        event(f"{prefix}-k", "kpi_defined", f"{prefix}-visits", "2026-07-01T00:00:00Z",
+              {"name": "Visits", "aggregation": "sum"}),
+        event(f"{prefix}-o", "objective_created", f"{prefix}-o1", "2026-07-01T00:00:00Z",
+              {"title": "Grow", "level": "team", "period": "2026-Q3"}),
+        event(f"{prefix}-r", "key_result_created", f"{prefix}-kr1", "2026-07-01T00:00:00Z",
+              {"objective_id": f"{prefix}-o1", "title": "Visits", "target_value": 1000,
+               "kpi_id": f"{prefix}-visits"}),
+    ]  # fmt: skip
+
+
+def wait_for_a_lock_wait(holder: sa.Connection, table: str, process: subprocess.Popen[str]) -> bool:
+    """Until a session waits for the lock that `holder` keeps on `table`: the command under
+    test has reached its write."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        waiting = holder.execute(
+            sa.text(
+                "select count(*) from pg_locks as l join pg_class as c on c.oid = l.relation"
+                " where c.relname = :table and not l.granted"
+            ),
+            {"table": table},
+        ).scalar_one()
+        if waiting:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+AS_OF = ("--as-of", "2026-08-15")  # every build describes the same moment, to compare them
+
+
+@pytest.mark.parametrize("command", ["append", "ingest", "build"])
+def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
+    own_server: PostgresServer, tmp_path: Path, command: str
+) -> None:
+    ws = Workspace(tmp_path, own_server.new_database(), "postgres")
+    observations = tmp_path / "observations.csv"
+    observations.write_text(
+        "client_id,kpi_id,observed_at,value\n"
+        + "".join(f"acme,first-visits,2026-07-{d:02d}T12:00:00Z,{d}\n" for d in range(1, 29))
+    )
+    goals = write_jsonl(tmp_path / "goals.jsonl", goals_of("first"))
+    args = {"append": [str(goals)], "ingest": [str(observations)], "build": list(AS_OF)}[command]
+    table = {"append": "okr_events", "ingest": "okr_observations", "build": "okr_objectives"}
+    if command == "build":  # a built warehouse, then new goals for the next build
+        assert ws.okr("append", str(goals)).code == 0
+        assert ws.okr("ingest", str(observations)).code == 0
+        assert ws.okr("build", *AS_OF).code == 0
+        assert ws.append(goals_of("second"), "second.jsonl").code == 0
+    else:
+        assert ws.okr("init").code == 0
+    before = snapshot(ws) if command == "build" else counts(ws)
+
+    holder_engine = sa.create_engine(ws.url)
+    holder = holder_engine.connect()
+    holder.exec_driver_sql(f"lock table {table[command]} in access exclusive mode")
+    process = subprocess.Popen(
+        [OKR, command, *args, "--warehouse", ws.url],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        reached = wait_for_a_lock_wait(holder, table[command], process)
+        own_server.halt()
+        _, err = process.communicate(timeout=120)
+    finally:
+        holder_engine.dispose()
+        own_server.resume()
+    assert reached, err
+    errors = [line for line in err.splitlines() if line.startswith("okr: error: ")]
+    assert process.returncode == 1 and len(errors) == 1 and "Traceback" not in err, err
+    FAULTS["server_stops"] += 1
+
+    if command == "build":
+        halfway = snapshot(ws)
+        leftovers = ws.rows("select tablename from pg_tables where tablename like '%dbt%'")
+        assert leftovers == []  # no temporary or backup table left behind
+        again = ws.okr("build", *AS_OF)
+        assert again.code == 0, again.err
+        after = snapshot(ws)
+        assert after != before
+        for mart, rows in halfway.items():  # each mart whole: as it was, or as it is now
+            assert rows in (before[mart], after[mart]), mart
+        assert halfway["okr_objectives"] == before["okr_objectives"]  # it waited, then died
+    else:
+        assert counts(ws) == before  # no partial batch, and no rejection recorded for it
+        again = ws.okr(command, *args)
+        assert again.code == 0, again.err
+        assert counts(ws)[table[command]] == {"append": 3, "ingest": 28}[command]
+
+
+def counts(ws: Workspace) -> dict[str, int]:
+    return {
+        table: ws.rows(f"select count(*) as n from {table}")[0]["n"]
+        for table in ("okr_events", "okr_observations", "okr_rejected_events")
+    }
+
+
+PASSWORD = "s3cr3t-Wr0ng"
+
+
+def test_no_message_or_log_shows_the_password(own_server: PostgresServer, tmp_path: Path) -> None:
+    url = own_server.new_database()
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("create role guarded login password 'the-right-one'")
+    admin.dispose()
+    own_server.require_password("guarded")
+    guarded = sa.make_url(url).set(username="guarded", password=PASSWORD)
+    refused = guarded.render_as_string(hide_password=False)
+    assert PASSWORD in refused
+    goals = write_jsonl(tmp_path / "goals.jsonl", goals_of("g"))
+    for args in (
+        ["init"],
+        ["append", str(goals)],
+        ["ingest", str(goals)],
+        ["check"],
+        ["build"],
+        ["publish"],
+        ["access", "list"],
+        ["scorecard"],
+        ["report", "--client", "acme", "--period", "2026-Q3", "--out", "r.html"],
+    ):
+        run = run_okr(*args, "--warehouse", refused, cwd=tmp_path)
+        shown = run.out + run.err
+        assert PASSWORD not in shown, args
+        if args != ["publish"]:  # publish: nothing to publish on PostgreSQL, without connecting
+            assert run.code in (1, 4) and "password authentication failed" in run.err, args
+            assert len([x for x in run.err.splitlines() if x.startswith("okr: error:")]) == 1
+    unknown_driver = refused.replace("postgresql://", "postgresql+nosuchdriver://")
+    run = run_okr("init", "--warehouse", unknown_driver, cwd=tmp_path)
+    assert run.code == 1 and PASSWORD not in run.err and "***" in run.err
+    # the logs and files okr keeps for this warehouse: only dbt's profile holds the password,
+    # readable by its owner only
+    folder = work_dir(refused)
+    profile = folder / "profiles.yml"
+    assert PASSWORD in profile.read_text()
+    assert profile.stat().st_mode & 0o777 == 0o600
+    for path in folder.rglob("*"):
+        if path.is_file() and path != profile:
+            assert PASSWORD.encode() not in path.read_bytes(), path

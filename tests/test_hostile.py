@@ -146,7 +146,7 @@ def test_goal_event_lines_are_all_accounted_for(
     ws = hostile_store
     path = ws.folder / "hostile.jsonl"
     write(path, lines, bom, crlf)
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open("rb") as handle:
         read = list(read_lines("hostile.jsonl", handle))
     assert len(read) == len(lines)  # no line lost or split by the reader
     account(ws, "okr_events", len(lines), lambda store: store.append(read))

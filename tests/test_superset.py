@@ -360,7 +360,9 @@ def test_duckdb_of_bi_tools_reads_warehouses_and_snapshots(
     superset: SupersetServer, duckdb_demo: tuple[Workspace, Path], tmp_path: Path
 ) -> None:
     ws, _ = duckdb_demo
-    for path in (ws.folder / "okr.duckdb", ws.folder / "okr.published.duckdb"):
+    client_file = tmp_path / "saas-demo.duckdb"
+    assert ws.okr("publish", "--client", "saas-demo", "--to", str(client_file)).code == 0
+    for path in (ws.folder / "okr.duckdb", ws.folder / "okr.published.duckdb", client_file):
         opened = bi_duckdb(superset, path)
         assert opened.returncode == 0, opened.stderr
         assert opened.stdout.startswith("1.5.") and "[(6,)]" in opened.stdout

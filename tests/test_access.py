@@ -1,0 +1,285 @@
+"""Per-client access: row-level security on PostgreSQL (okr access) with real roles on a real
+server, and a client's own published file on DuckDB (okr publish --client)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+from postgres import PostgresServer
+
+from okr_plugin.resources import mart_names
+
+from conftest import Workspace, new_workspace, query, run_okr
+
+ACME = "acme"
+BETA = "beta"
+HOSTILE = "acme'; drop table okr_objectives; --"  # a client id that tries SQL: stored verbatim
+HOSTILE_ROLE = "o\"brien'; drop table okr_objectives; -- zażółć"  # a role name, likewise
+CLIENTS = (ACME, BETA, HOSTILE)
+# Which clients each role reads; None: every client (an agency-wide role).
+ROLES: dict[str, set[str] | None] = {
+    "acme_reader": {ACME},
+    "beta_reader": {BETA, HOSTILE},  # one role, several clients
+    HOSTILE_ROLE: {HOSTILE},
+    "agency": None,
+}
+INPUTS = ("okr_events", "okr_observations", "okr_rejected_events", "okr_quality_results")
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def demo_copies(folder: Path, clients: tuple[str, ...], prefix: str = "") -> tuple[Path, Path]:
+    """The demo's events and observations once per client (its own ids), as two files."""
+    demo = resources.files("okr_plugin") / "demo"
+    events = [json.loads(line) for line in (demo / "saas_2026q3.jsonl").read_text().splitlines()]
+    observations = list(csv.DictReader(io.StringIO((demo / "observations.csv").read_text())))
+    goal_lines, rows = [], []
+    for number, client in enumerate(clients):
+        for goal in events:
+            goal_lines.append(
+                json.dumps(
+                    {
+                        **goal,
+                        "event_id": f"{prefix}{number}-{goal['event_id']}",
+                        "client_id": client,
+                    }
+                )
+            )
+        rows += [{**row, "client_id": client} for row in observations]
+    goals = folder / f"{prefix}goals.jsonl"
+    goals.write_text("\n".join(goal_lines) + "\n", encoding="utf-8")
+    metrics = folder / f"{prefix}observations.csv"
+    with metrics.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(observations[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return goals, metrics
+
+
+def as_role(url: str, role: str) -> sa.Engine:
+    """An engine that logs in as `role` (the test server trusts local logins)."""
+    return sa.create_engine(sa.make_url(url).set(username=role))
+
+
+@pytest.fixture(scope="module")
+def shared(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Workspace]:
+    """A warehouse with three clients and a login role per entry of ROLES, built and granted."""
+    folder = tmp_path_factory.mktemp("access")
+    ws = Workspace(folder, postgres_server.new_database(), "postgres")
+    goals, metrics = demo_copies(folder, CLIENTS)
+    assert ws.okr("append", str(goals)).code == 0
+    assert ws.okr("ingest", str(metrics)).code == 0
+    built = ws.okr("build")
+    assert built.code == 0, built.err
+    admin = sa.create_engine(ws.url)
+    with admin.begin() as conn:
+        quote = conn.dialect.identifier_preparer.quote
+        for role in ROLES:
+            conn.exec_driver_sql(f"create role {quote(role)} login")
+        # a schema of acme_reader's own, to try views and functions of its own in
+        conn.exec_driver_sql("create schema acme_own authorization acme_reader")
+    admin.dispose()
+    for role, clients in ROLES.items():
+        for client in sorted(clients) if clients is not None else [None]:
+            whom = ["--all-clients"] if client is None else ["--client", client]
+            granted = ws.okr("access", "grant", "--role", role, *whom)
+            assert granted.code == 0, granted.err
+            assert granted.out.startswith(f"role {role!r} now reads ")
+    yield ws
+
+
+def rows_seen(url: str, role: str) -> dict[str, int]:
+    """Rows of every mart as `role` reads them."""
+    engine = as_role(url, role)
+    try:
+        with engine.connect() as conn:
+            return {
+                mart: conn.execute(sa.text(f"select count(*) from {mart}")).scalar_one()
+                for mart in mart_names()
+            }
+    finally:
+        engine.dispose()
+
+
+def rows_of(url: str, clients: set[str] | None) -> dict[str, int]:
+    """Rows of every mart that belong to `clients` (None: all), as the owner counts them."""
+    counts = {}
+    for mart in mart_names():
+        where = "" if clients is None else " where client_id in :clients"
+        sql = sa.text(f"select count(*) as n from {mart}{where}")
+        if clients is not None:
+            sql = sql.bindparams(sa.bindparam("clients", sorted(clients), expanding=True))
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            counts[mart] = conn.execute(sql).scalar_one()
+        engine.dispose()
+    return counts
+
+
+def assert_each_role_reads_its_clients(url: str) -> None:
+    for role, clients in ROLES.items():
+        expected = rows_of(url, clients)
+        assert rows_seen(url, role) == expected, role
+        assert expected["okr_objectives"] > 0 and expected["okr_kpi_rollups"] > 0, role
+    # the demo copies make every client's rows the same in number: a client's share is a third
+    everything = rows_of(url, None)
+    assert all(n > 0 for n in everything.values()), everything
+    assert rows_seen(url, "acme_reader") == {m: n // 3 for m, n in everything.items()}
+
+
+def refused(url: str, role: str, *statements: str) -> str:
+    """Run statements as `role` in one transaction; the last must fail for lack of privilege."""
+    engine = as_role(url, role)
+    try:
+        with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError) as failure:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+    assert failure.value.orig is not None
+    assert failure.value.orig.sqlstate == INSUFFICIENT_PRIVILEGE, failure.value  # type: ignore[attr-defined]
+    return str(failure.value.orig)
+
+
+def test_roles_read_their_clients_after_a_build_a_rebuild_and_a_full_refresh(
+    shared: Workspace,
+) -> None:
+    ws = shared
+    assert_each_role_reads_its_clients(ws.url)
+    # more of every client, then an incremental rebuild: the tables are new, the rights too
+    goals, metrics = demo_copies(ws.folder, CLIENTS, prefix="more-")
+    assert ws.okr("append", str(goals)).code == 0
+    assert ws.okr("ingest", str(metrics)).code in (0, 3)  # the same observations: duplicates
+    rebuilt = ws.okr("build")
+    assert rebuilt.code == 0, rebuilt.err
+    assert_each_role_reads_its_clients(ws.url)
+    refreshed = ws.okr("build", "--full-refresh")
+    assert refreshed.code == 0, refreshed.err
+    assert_each_role_reads_its_clients(ws.url)
+    # okr_access shows each role its own grants only
+    engine = as_role(ws.url, "beta_reader")
+    with engine.connect() as conn:
+        own = conn.execute(sa.text("select role_name, client_id from okr_access")).all()
+    engine.dispose()
+    assert sorted(own) == sorted([("beta_reader", BETA), ("beta_reader", HOSTILE)])
+
+
+def test_a_client_role_cannot_go_around_the_policy(shared: Workspace) -> None:
+    url = shared.url
+    for table in (*INPUTS, "okr_quality_runs", "int_okr__objectives", "okr_event_types"):
+        assert "permission denied" in refused(url, "acme_reader", f"select * from {table}")
+    refused(url, "acme_reader", "set role beta_reader")
+    refused(url, "acme_reader", "set role agency")
+    # no write anywhere: not a mart, not the grants, not the schema
+    refused(url, "acme_reader", "delete from okr_objectives")
+    refused(url, "acme_reader", "update okr_kpis set client_id = 'acme'")
+    refused(url, "acme_reader", "insert into okr_access values ('acme_reader', null, now())")
+    refused(url, "acme_reader", "insert into okr_events (event_id) values ('x')")
+    refused(url, "acme_reader", "create table public.mine (x int)")
+    refused(url, "acme_reader", "create view public.everything as select * from okr_objectives")
+    # no switching the policy off, for a session or for the table
+    refused(url, "acme_reader", "set row_security = off", "select * from okr_objectives")
+    refused(url, "acme_reader", "alter table okr_objectives disable row level security")
+    refused(url, "acme_reader", "drop policy okr_client_rows on okr_objectives")
+    # a view of its own reads as its owner, the client: an input table stays closed
+    refused(
+        url,
+        "acme_reader",
+        "create view acme_own.events as select * from public.okr_events",
+        "select * from acme_own.events",
+    )
+    # ...and a view or a security-definer function of its own over a mart shows its rows only
+    engine = as_role(url, "acme_reader")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "create view acme_own.objectives as select * from public.okr_objectives"
+        )
+        conn.exec_driver_sql(
+            "create function acme_own.all_objectives() returns setof public.okr_objectives"
+            " language sql security definer as 'select * from public.okr_objectives'"
+        )
+        seen = {
+            name: conn.exec_driver_sql(f"select distinct client_id from {name}").scalars().all()
+            for name in ("acme_own.objectives", "acme_own.all_objectives()")
+        }
+    engine.dispose()
+    assert seen == {"acme_own.objectives": [ACME], "acme_own.all_objectives()": [ACME]}
+    # the hostile names did nothing but name things
+    assert query(url, "select count(*) as n from okr_objectives")[0]["n"] > 0
+    owner_view = query(url, "select role_name, client_id from okr_access order by 1, 2")
+    assert (HOSTILE_ROLE, HOSTILE) in [(r["role_name"], r["client_id"]) for r in owner_view]
+
+
+def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Path) -> None:
+    ws = shared
+    for args, message in (
+        (["--role", "x" * 200, "--client", ACME], "is 200 bytes long; PostgreSQL role names"),
+        (["--role", HOSTILE, "--client", ACME], "there is no role"),
+        (["--role", "acme_reader", "--client", "zażółć\"'; --"], "no client 'zażółć"),
+        (["--role", "acme_reader", "--client", "x" * 300], "ids are at most 256"),
+        (["--role", "postgres", "--client", ACME], "is a superuser or has bypassrls"),
+    ):
+        run = ws.okr("access", "grant", *args)
+        assert run.code == 1 and run.err.count("\n") == 1, run.err
+        assert message in run.err
+    again = ws.okr("access", "grant", "--role", "acme_reader", "--client", ACME)
+    assert again.code == 0 and "already reads client 'acme'; nothing changed" in again.out
+    listed = ws.okr("access", "list")
+    assert listed.code == 0
+    assert f"{HOSTILE_ROLE!r} reads client {HOSTILE!r} (granted " in listed.out
+    assert "'agency' reads every client (granted " in listed.out
+    duck = run_okr("access", "list", "--warehouse", str(tmp_path / "w.duckdb"), cwd=tmp_path)
+    assert duck.code == 1 and "okr access needs PostgreSQL" in duck.err
+
+
+def test_a_revoked_role_reads_nothing(shared: Workspace) -> None:
+    ws = shared
+    url = ws.url
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("create role leaving login")
+    admin.dispose()
+    assert ws.okr("access", "grant", "--role", "leaving", "--client", BETA).code == 0
+    assert rows_seen(url, "leaving") == rows_of(url, {BETA})
+    revoked = ws.okr("access", "revoke", "--role", "leaving", "--client", BETA)
+    assert revoked.code == 0 and "no longer reads client 'beta'" in revoked.out
+    refused(url, "leaving", "select * from okr_objectives")  # no grant left: no select either
+    twice = ws.okr("access", "revoke", "--role", "leaving", "--client", BETA)
+    assert twice.code == 0 and "nothing changed" in twice.out
+
+
+def test_publish_a_client_file_with_its_rows_only(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    ws = new_workspace("duckdb", tmp_path, request)
+    goals, metrics = demo_copies(tmp_path, (ACME, HOSTILE))
+    assert ws.okr("append", str(goals)).code == 0
+    assert ws.okr("ingest", str(metrics)).code == 0
+    assert ws.okr("build").code == 0
+    target = tmp_path / "for the client.duckdb"
+    run = ws.okr("publish", "--client", HOSTILE, "--to", str(target))
+    assert run.code == 0, run.err
+    assert f"rows of client {HOSTILE!r}) to {target}" in run.out
+    everything = rows_of(ws.url, None)
+    with duckdb.connect(str(target), read_only=True) as published:
+        assert sorted(t for (t,) in published.execute("show tables").fetchall()) == mart_names()
+        for mart, n in everything.items():
+            clients = published.execute(f"select distinct client_id from {mart}").fetchall()
+            assert clients == [(HOSTILE,)], mart
+            count = published.execute(f"select count(*) from {mart}").fetchone()
+            assert count is not None and count[0] == n // 2, mart  # half: two equal clients
+    # (test_superset opens a client's file with the DuckDB that BI tools bundle)
+    unknown = ws.okr("publish", "--client", "nobody", "--to", str(tmp_path / "nobody.duckdb"))
+    assert unknown.code == 1 and "no rows of client 'nobody'" in unknown.err
+    assert not (tmp_path / "nobody.duckdb").exists()
+    nowhere = ws.okr("publish", "--client", ACME)
+    assert nowhere.code == 1 and "needs --to FILE" in nowhere.err
