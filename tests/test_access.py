@@ -21,7 +21,8 @@ from conftest import Workspace, new_workspace, query, run_okr
 
 ACME = "acme"
 BETA = "beta"
-HOSTILE = "acme'; drop table okr_objectives; --"  # a client id that tries SQL: stored verbatim
+# A client id that tries SQL, with quotes and Polish letters, 200 characters: stored verbatim
+HOSTILE = "acme'; drop table okr_objectives; -- zażółć ".ljust(200, "ż")
 HOSTILE_ROLE = "o\"brien'; drop table okr_objectives; -- zażółć"  # a role name, likewise
 CLIENTS = (ACME, BETA, HOSTILE)
 # Which clients each role reads; None: every client (an agency-wide role).
@@ -223,7 +224,10 @@ def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Pa
     ws = shared
     for args, message in (
         (["--role", "x" * 200, "--client", ACME], "is 200 bytes long; PostgreSQL role names"),
-        (["--role", HOSTILE, "--client", ACME], "there is no role"),
+        (
+            ["--role", "nobody'; drop table okr_objectives; --", "--client", ACME],
+            "there is no role",
+        ),
         (["--role", "acme_reader", "--client", "zażółć\"'; --"], "no client 'zażółć"),
         (["--role", "acme_reader", "--client", "x" * 300], "ids are at most 256"),
         (["--role", "postgres", "--client", ACME], "is a superuser or has bypassrls"),
