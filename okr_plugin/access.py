@@ -49,8 +49,66 @@ def _store(url: str) -> Store:
     return Store(url)
 
 
+# What a role must not have for row-level security to keep it to its clients, by reason.
+ROLE_CHECK = """
+select
+    r.rolsuper or r.rolbypassrls as bypasses,
+    pg_catalog.pg_has_role(r.oid, current_user, 'MEMBER') or exists (
+        select 1 from pg_catalog.pg_class as c
+        where c.oid = to_regclass('okr_events')
+          and pg_catalog.pg_has_role(r.oid, c.relowner, 'MEMBER')
+    ) as owns,
+    r.rolcreaterole as creates_roles,
+    exists (
+        select 1 from pg_catalog.pg_roles as d
+        where d.rolname in ('pg_read_all_data', 'pg_write_all_data')
+          and pg_catalog.pg_has_role(r.oid, d.oid, 'MEMBER')
+    ) as reads_all,
+    (
+        select string_agg(c.relname, ', ' order by c.relname)
+        from pg_catalog.pg_class as c
+        where c.relnamespace = current_schema()::regnamespace
+          and c.relkind in ('r', 'v', 'm', 'p', 'f')
+          and c.relname <> all(:marts)
+          and pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT')
+    ) as reads,
+    exists (
+        select 1
+        from pg_catalog.pg_default_acl as a, pg_catalog.aclexplode(a.defaclacl) as x
+        where a.defaclobjtype = 'r'
+          and a.defaclnamespace in (0, current_schema()::regnamespace)
+          and x.privilege_type = 'SELECT'
+          and (x.grantee = 0 or pg_catalog.pg_has_role(r.oid, x.grantee, 'MEMBER'))
+    ) as reads_new_tables
+from pg_catalog.pg_roles as r
+where r.rolname = :role
+"""
+REASONS = {
+    "bypasses": "is a superuser or has bypassrls, so row-level security does not apply to it",
+    "owns": "may act as the owner of the tables, whom row-level security does not restrict",
+    "creates_roles": "has createrole, so it could make itself a member of another client's role",
+    "reads_all": "is a member of pg_read_all_data or pg_write_all_data",
+    "reads_new_tables": "gets select on new tables by default privileges (every build makes"
+    " new tables)",
+}
+
+
+def _role_problem(conn: sa.Connection, role: str) -> str | None:
+    """Why row-level security would not keep `role` to its clients; None when it would."""
+    found = conn.execute(
+        sa.text(ROLE_CHECK), {"role": role, "marts": ["okr_access", *mart_names()]}
+    ).first()
+    if found is None:
+        return "does not exist"
+    reason = next((reason for name, reason in REASONS.items() if getattr(found, name)), None)
+    if reason is None and found.reads:
+        reason = f"can read {found.reads} (revoke that first)"
+    return reason
+
+
 def _role(conn: sa.Connection, role: str) -> str:
-    """The role, checked: it exists and row-level security applies to it."""
+    """The role, checked: a name PostgreSQL keeps whole, a role that exists, and one that
+    row-level security keeps to its clients."""
     if not role.strip() or any(ord(ch) < 32 for ch in role):
         raise StoreError(f"--role must be a printable role name, got {role!r}")
     if len(role.encode()) > MAX_ROLE_BYTES:
@@ -58,24 +116,16 @@ def _role(conn: sa.Connection, role: str) -> str:
             f"--role is {len(role.encode())} bytes long; PostgreSQL role names are at most"
             f" {MAX_ROLE_BYTES}"
         )
-    found = conn.execute(
-        sa.text(
-            "select rolsuper or rolbypassrls as bypasses,"
-            " pg_catalog.pg_has_role(oid, current_user, 'MEMBER') as owns"
-            " from pg_catalog.pg_roles where rolname = :role"
-        ),
-        {"role": role},
-    ).first()
-    if found is None:
+    problem = _role_problem(conn, role)
+    if problem == "does not exist":
         raise StoreError(
             f"there is no role {role!r} on this server: create it first"
             " (create role ... login password '...'), then grant it access"
         )
-    if found.bypasses or found.owns:
-        reason = "is a superuser or has bypassrls" if found.bypasses else "may act as the owner"
+    if problem:
         raise StoreError(
-            f"role {role!r} {reason}, so row-level security does not apply to it and it would"
-            " read every client: grant a role of its own"
+            f"role {role!r} {problem}: it would read other clients' rows; grant a role that"
+            " may only read what okr access gives it"
         )
     return role
 
@@ -170,8 +220,9 @@ def revoke(url: str, role: str, client: str | None) -> str:
     return f"role {role!r} no longer reads {_what(client)} in the marts of {display(url)}"
 
 
-def grants(url: str) -> list[Grant]:
-    """Every grant, by role, then client (every client first)."""
+def grants(url: str) -> tuple[list[Grant], list[str]]:
+    """Every grant, by role, then client (every client first); and a warning for each role
+    that row-level security would no longer keep to its clients (a privilege given since)."""
     with _store(url) as store:
         store.init()
         try:
@@ -181,6 +232,12 @@ def grants(url: str) -> list[Grant]:
                         okr_access.c.role_name, okr_access.c.client_id.nulls_first()
                     )
                 )
-                return [Grant(r.role_name, r.client_id, r.granted_at) for r in rows]
+                found = [Grant(r.role_name, r.client_id, r.granted_at) for r in rows]
+                warnings = []
+                for role in sorted({grant.role for grant in found}):
+                    problem = _role_problem(conn, role)
+                    if problem:
+                        warnings.append(f"warning: role {role!r} {problem}")
+                return found, warnings
         except sa.exc.DBAPIError as err:
             raise translate(err, url) from None

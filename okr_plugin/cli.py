@@ -27,7 +27,7 @@ from .report import write_report
 from .scorecard import render_scorecard
 from .settings import resolve_warehouse, work_dir
 from .store import MAX_REASONS_SHOWN, AppendResult, Line, Store, read_lines
-from .warehouse import display, is_duckdb
+from .warehouse import check_url, display, is_duckdb
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -203,8 +203,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    url = resolve_warehouse(getattr(args, "warehouse", None))
     try:
+        url = check_url(resolve_warehouse(getattr(args, "warehouse", None)))
         if args.command == "init":
             with Store(url) as store:
                 store.init()
@@ -342,11 +342,13 @@ def _publish(url: str, to: str | None, client: str | None = None) -> None:
 
 def _access(url: str, args: argparse.Namespace) -> int:
     if args.action == "list":
-        found = access.grants(url)
+        found, warnings = access.grants(url)
         for grant in found:
             print(grant.line())
         if not found:
             print(f"no grants in {display(url)}: only the owner of the marts reads them")
+        for warning in warnings:
+            print(warning, file=sys.stderr)
         return EXIT_OK
     change = access.grant if args.action == "grant" else access.revoke
     print(change(url, args.role, args.client))

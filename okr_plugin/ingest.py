@@ -15,6 +15,7 @@ either engine, in one transaction.
 from __future__ import annotations
 
 import codecs
+import re
 import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -68,6 +69,8 @@ CSV_TYPES = {"observed_at": "timestamptz", "value": "double", "recorded_at": "ti
 # Number types whose cast to double gives what parsing their text gives. FLOAT (a float32 0.1
 # is 0.10000000149011612 as a double, 0.1 as text) and DECIMAL go through their text.
 NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE"}
+# How store.decode_line shows a byte that does not decode (always 0x80 or above).
+UNDECODED = re.compile(r"\\x[89a-f][0-9a-f]")
 CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
@@ -123,7 +126,9 @@ class Reader:
                 self._load_text(file, lines)
                 return
             with tempfile.TemporaryDirectory(prefix="okr-ingest-") as folder:
-                self._load_text(self._set_aside_undecodable(file, Path(folder)), lines)
+                copy, undecodable = _decodable_copy(file, Path(folder))
+                self._load_text(copy, lines)
+            self._reject_undecodable(file, undecodable)
         except duckdb.Error as err:
             first = str(err).strip().splitlines()[0]
             raise StoreError(f"{file.name}: cannot read it as {file.kind} ({first})") from None
@@ -134,30 +139,32 @@ class Reader:
         else:
             self._load_jsonl(file)
 
-    def _set_aside_undecodable(self, file: InputFile, folder: Path) -> InputFile:
-        """A copy of the file in `folder` whose lines that are not UTF-8 are blank (a blank
-        line is skipped, the others keep their numbers); each such line a rejected row, its
-        bytes shown as the store shows them (store.decode_line)."""
-        copy = folder / file.path.name
-        rejected = []
-        offset = 0
-        with file.path.open("rb") as source, copy.open("wb") as target:
-            for line_no, raw in enumerate(source, start=1):
-                text, problem = decode_line(raw, offset)
-                offset += len(raw)
-                if problem is None:
-                    target.write(raw)
-                elif line_no == 1 and file.kind == "csv":
-                    raise StoreError(f"{file.name}: the header line is {problem}")
-                else:
-                    target.write(b"\n")
-                    rejected.append((file.number, file.name, line_no, text.rstrip("\r\n"), problem))
-        self.duck.executemany(
-            "insert into okr_ingest_rows (file_no, source_file, line_no, raw_text, problem)"
-            " values (?, ?, ?, ?, ?)",
-            rejected,
+    def _reject_undecodable(self, file: InputFile, undecodable: list[tuple[int, str, str]]) -> None:
+        """Reject every row read from a line that is not UTF-8 (line number, text as
+        store.decode_line shows it, the problem): a row that holds one of those lines' \\xNN
+        marks, with that line's problem, or, for a CSV record that spans lines, the nearest."""
+        marks = sorted({mark for _, text, _ in undecodable for mark in UNDECODED.findall(text)})
+        self.duck.execute(
+            "create or replace temp table okr_undecodable"
+            " (line_no bigint, raw_text varchar, problem varchar)"
         )
-        return replace(file, path=copy)
+        self.duck.executemany("insert into okr_undecodable values (?, ?, ?)", undecodable)
+        self.duck.execute(
+            "update okr_ingest_rows set"
+            " problem = coalesce("
+            "  (select u.problem from okr_undecodable as u"
+            "   where u.line_no = okr_ingest_rows.line_no),"
+            "  (select 'holds text of line ' || u.line_no || ', which is ' || u.problem"
+            "   from okr_undecodable as u"
+            "   order by abs(u.line_no - okr_ingest_rows.line_no), u.line_no limit 1)),"
+            " raw_text = coalesce((select u.raw_text from okr_undecodable as u"
+            "   where u.line_no = okr_ingest_rows.line_no), raw_text)"
+            " where file_no = $file and regexp_matches(concat_ws(chr(31), raw_text, "
+            + ", ".join(COLUMNS)
+            + "), $marks)",
+            {"file": file.number, "marks": "|".join(re.escape(mark) for mark in marks)},
+        )
+        self.duck.execute("drop table okr_undecodable")
 
     def _insert(
         self, file: InputFile, select_sql: str, columns: list[str] | tuple[str, ...] = COLUMNS
@@ -323,6 +330,27 @@ class Reader:
             "file_row_number + 1",
             types,
         )
+
+
+def _decodable_copy(file: InputFile, folder: Path) -> tuple[InputFile, list[tuple[int, str, str]]]:
+    """A copy of a text file in `folder` whose lines that are not UTF-8 read as
+    store.decode_line shows them (each bad byte as \\xNN: the lines, their number and a CSV's
+    quoting stay as they were); and those lines: number, text, problem."""
+    copy = folder / file.path.name
+    undecodable = []
+    offset = 0
+    with file.path.open("rb") as source, copy.open("wb") as target:
+        for line_no, raw in enumerate(source, start=1):
+            text, problem = decode_line(raw, offset)
+            offset += len(raw)
+            if problem is None:
+                target.write(raw)
+                continue
+            if line_no == 1 and file.kind == "csv":
+                raise StoreError(f"{file.name}: the header line is {problem}")
+            target.write(text.encode("utf-8"))
+            undecodable.append((line_no, text.rstrip("\r\n"), problem))
+    return replace(file, path=copy), undecodable
 
 
 def _same_kind(duckdb_type: str, typed: str) -> bool:

@@ -67,16 +67,19 @@ def decode_line(raw: bytes, offset: int) -> tuple[str, str | None]:
 
 
 def read_lines(source: str, handle: Iterable[bytes]) -> Iterator[Line]:
-    """Numbered lines of a JSON-lines input (read as bytes), without BOM and line ends; blank
-    lines skipped. A line that is not UTF-8 comes with its problem: the others still count."""
-    offset = 0
-    for line_no, raw in enumerate(handle, start=1):
-        text, problem = decode_line(raw, offset)
-        offset += len(raw)
-        line = text.lstrip("\ufeff") if line_no == 1 else text
-        line = line.rstrip("\r\n")
-        if line.strip():
-            yield Line(source, line_no, line, problem)
+    """Numbered lines of a JSON-lines input (read as bytes; a line ends at LF, CRLF or a lone
+    CR), without BOM and line ends; blank lines skipped. A line that is not UTF-8 comes with
+    its problem: the others still count."""
+    offset, line_no = 0, 0
+    for chunk in handle:
+        for raw in chunk.splitlines(keepends=True):
+            line_no += 1
+            text, problem = decode_line(raw, offset)
+            offset += len(raw)
+            line = text.lstrip("\ufeff") if line_no == 1 else text
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield Line(source, line_no, line, problem)
 
 
 class Store:

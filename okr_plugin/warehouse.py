@@ -108,12 +108,36 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# A password given as a query parameter (psycopg takes password= and sslpassword=).
+SECRET_PARAMETER = re.compile(r"(?i)\b((?:ssl)?password=)[^&]*")
+
+
 def display(url: str) -> str:
-    """The URL for messages: its password as ***, even when the URL does not parse."""
+    """The URL for messages, its password (in the address or as a query parameter) as ***:
+    read from the text itself, so a URL that does not parse, or a password with an unescaped
+    @, shows no part of it either."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    address, question, query = rest.partition("?")
+    if "@" in address:
+        userinfo, _, host = address.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        address = f"{user}{':***' if colon else ''}@{host}"
+    query = SECRET_PARAMETER.sub(r"\1***", query)
+    return f"{scheme}://{address}{question}{query}"
+
+
+def check_url(url: str) -> str:
+    """The warehouse URL, or a one-line error when SQLAlchemy cannot read it."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return re.sub(r"(://[^/@]*?:)[^/@]*@", r"\1***@", url)
+        sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise StoreError(
+            f"cannot read the warehouse URL {display(url)}: write it like"
+            " postgresql://user:password@host:5432/database, or give a DuckDB file"
+        ) from None
+    return url
 
 
 def create_engine(url: str) -> sa.Engine:

@@ -126,10 +126,22 @@ def rows_of(url: str, clients: set[str] | None) -> dict[str, int]:
     return counts
 
 
+def clients_seen(url: str, role: str) -> set[str]:
+    """The clients of every row of every mart, as `role` reads them."""
+    engine = as_role(url, role)
+    try:
+        with engine.connect() as conn:
+            union = " union ".join(f"select client_id from {mart}" for mart in mart_names())
+            return set(conn.execute(sa.text(union)).scalars())
+    finally:
+        engine.dispose()
+
+
 def assert_each_role_reads_its_clients(url: str) -> None:
     for role, clients in ROLES.items():
         expected = rows_of(url, clients)
         assert rows_seen(url, role) == expected, role
+        assert clients_seen(url, role) == (set(CLIENTS) if clients is None else clients), role
         assert expected["okr_objectives"] > 0 and expected["okr_kpi_rollups"] > 0, role
     # the demo copies make every client's rows the same in number: a client's share is a third
     everything = rows_of(url, None)
@@ -191,6 +203,16 @@ def test_a_client_role_cannot_go_around_the_policy(shared: Workspace) -> None:
     refused(url, "acme_reader", "set row_security = off", "select * from okr_objectives")
     refused(url, "acme_reader", "alter table okr_objectives disable row level security")
     refused(url, "acme_reader", "drop policy okr_client_rows on okr_objectives")
+    # a leakproof function would see rows before the policy filters them: superusers only
+    refused(
+        url,
+        "acme_reader",
+        "create function acme_own.peek(text) returns boolean language sql leakproof"
+        " as 'select true'",
+    )
+    # and okr has no security-definer function a client could call
+    definers = "select count(*) as n from pg_proc where prosecdef"
+    assert query(url, f"{definers} and pronamespace = 'public'::regnamespace")[0]["n"] == 0
     # a view of its own reads as its owner, the client: an input table stays closed
     refused(
         url,
@@ -222,7 +244,16 @@ def test_a_client_role_cannot_go_around_the_policy(shared: Workspace) -> None:
 
 def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Path) -> None:
     ws = shared
+    admin = sa.create_engine(ws.url)
+    with admin.begin() as conn:  # roles that row-level security would not keep to a client
+        conn.exec_driver_sql("create role owner_friend login in role postgres")
+        conn.exec_driver_sql("create role role_maker login createrole")
+        conn.exec_driver_sql("create role bi_all login")
+        conn.exec_driver_sql("grant select on all tables in schema public to bi_all")
     for args, message in (
+        (["--role", "owner_friend", "--client", ACME], "may act as the owner of the tables"),
+        (["--role", "role_maker", "--client", ACME], "has createrole"),
+        (["--role", "bi_all", "--client", ACME], "can read int_okr__"),
         (["--role", "x" * 200, "--client", ACME], "is 200 bytes long; PostgreSQL role names"),
         (
             ["--role", "nobody'; drop table okr_objectives; --", "--client", ACME],
@@ -241,6 +272,15 @@ def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Pa
     assert listed.code == 0
     assert f"{HOSTILE_ROLE!r} reads client {HOSTILE!r} (granted " in listed.out
     assert "'agency' reads every client (granted " in listed.out
+    # a privilege given after the grant: okr access list warns
+    with admin.begin() as conn:
+        conn.exec_driver_sql("grant select on okr_events to agency")
+    warned = ws.okr("access", "list")
+    assert warned.code == 0
+    assert warned.err == "warning: role 'agency' can read okr_events (revoke that first)\n"
+    with admin.begin() as conn:
+        conn.exec_driver_sql("revoke select on okr_events from agency")
+    admin.dispose()
     duck = run_okr("access", "list", "--warehouse", str(tmp_path / "w.duckdb"), cwd=tmp_path)
     assert duck.code == 1 and "okr access needs PostgreSQL" in duck.err
 

@@ -114,6 +114,12 @@ def test_stdin_bom_and_crlf(workspace: Workspace) -> None:
     path.write_bytes(("\ufeff" + json.dumps(KR) + "\r\n").encode("utf-8"))
     run = workspace.okr("append", str(path))
     assert run.code == 0 and "1 accepted" in run.out
+    old_mac = workspace.folder / "classic-mac.jsonl"  # lines ended by a lone CR
+    checks = [event(f"cr{n}", "key_result_checked_in", "kr1", "2026-07-02T09:00:00Z", {"value": n})
+              for n in range(2)]  # fmt: skip
+    old_mac.write_bytes("".join(json.dumps(c) + "\r" for c in checks).encode("utf-8"))
+    run = workspace.okr("append", str(old_mac))
+    assert run.code == 0 and "2 events in: 2 accepted" in run.out
 
 
 def test_a_missing_file_fails_before_anything_is_stored(workspace: Workspace) -> None:
@@ -164,6 +170,29 @@ def test_a_line_that_is_not_utf8_is_rejected_alone(workspace: Workspace, command
     assert workspace.rows(f"select count(*) as n from {table}")[0]["n"] == stored
     kept = workspace.rows("select line_no, raw_text from okr_rejected_events")
     assert kept == [{"line_no": LINES, "raw_text": last.replace("é", "\\xe9")}]
+
+
+def test_a_csv_record_spanning_a_line_that_is_not_utf8_is_rejected(
+    duckdb_workspace: Workspace,
+) -> None:
+    """A quoted field that runs over two lines, the second with a Latin-1 byte: the whole
+    record is rejected, not stored cut short; the records around it are kept or rejected on
+    their own."""
+    path = duckdb_workspace.folder / "quoted.csv"
+    path.write_bytes(
+        b"client_id,kpi_id,observed_at,value,source\n"
+        b'acme,k1,2026-01-01T00:00:00Z,1,"web\nsite \xe9"\n'
+        b"acme,k2,2026-01-02T00:00:00Z,2,ga4\n"
+        b"acme,k3,2026-01-03T00:00:00Z,3,g\xe9a\n"
+    )
+    run = duckdb_workspace.okr("ingest", str(path))
+    assert run.code == 3 and "1 accepted, 0 duplicate, 2 rejected" in run.out, run.out
+    stored = duckdb_workspace.rows("select kpi_id, source from okr_observations")
+    assert stored == [{"kpi_id": "k2", "source": "ga4"}]
+    rejected = duckdb_workspace.rows("select raw_text, reason from okr_rejected_events")
+    texts = " ".join(r["raw_text"] for r in rejected)
+    assert '"kpi_id":"k1"' in texts and '"kpi_id":"k3"' in texts
+    assert all("which is not UTF-8 text: byte 0xe9" in r["reason"] for r in rejected)
 
 
 def test_payload_text_is_stored_as_written(workspace: Workspace) -> None:

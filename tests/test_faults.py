@@ -314,6 +314,7 @@ def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
         own_server.halt()
         _, err = process.communicate(timeout=120)
     finally:
+        holder.invalidate()  # its server is gone: close it without a rollback
         holder_engine.dispose()
         own_server.resume()
     assert reached, err
@@ -377,9 +378,18 @@ def test_no_message_or_log_shows_the_password(own_server: PostgresServer, tmp_pa
         if args != ["publish"]:  # publish: nothing to publish on PostgreSQL, without connecting
             assert run.code in (1, 4) and "password authentication failed" in run.err, args
             assert len([x for x in run.err.splitlines() if x.startswith("okr: error:")]) == 1
-    unknown_driver = refused.replace("postgresql://", "postgresql+nosuchdriver://")
-    run = run_okr("init", "--warehouse", unknown_driver, cwd=tmp_path)
-    assert run.code == 1 and PASSWORD not in run.err and "***" in run.err
+    # URLs a tired analyst writes: an unknown driver, the password as a query parameter, an
+    # unescaped @ in it, a port that is not a number
+    address = f"127.0.0.1:{own_server.port}/{guarded.database}"
+    for mistaken in (
+        refused.replace("postgresql://", "postgresql+nosuchdriver://"),
+        f"postgresql://guarded@{address}?sslmode=disable&password={PASSWORD}",
+        f"postgresql://guarded:{PASSWORD}@x@{address}",
+        f"postgresql://guarded:{PASSWORD}@127.0.0.1:port/{guarded.database}",
+    ):
+        run = run_okr("init", "--warehouse", mistaken, cwd=tmp_path)
+        assert run.code == 1 and PASSWORD not in run.err and "***" in run.err, run.err
+        assert run.err.count("\n") == 1 and run.err.startswith("okr: error: "), run.err
     # the logs and files okr keeps for this warehouse: only dbt's profile holds the password,
     # readable by its owner only
     folder = work_dir(refused)
