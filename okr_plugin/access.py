@@ -158,6 +158,23 @@ def _matching(role: str, client: str | None) -> sa.ColumnElement[bool]:
     return sa.and_(okr_access.c.role_name == role, same_client)
 
 
+def _unprotected(conn: sa.Connection) -> list[str]:
+    """The built marts without their row-level security (built before okr access existed)."""
+    return list(
+        conn.execute(
+            sa.text(
+                "select c.relname from pg_catalog.pg_class as c"
+                " where c.relnamespace = current_schema()::regnamespace"
+                " and c.relname = any(:marts) and not (c.relrowsecurity and exists ("
+                "  select 1 from pg_catalog.pg_policy as p"
+                "  where p.polrelid = c.oid and p.polname = 'okr_client_rows'))"
+                " order by c.relname"
+            ),
+            {"marts": mart_names()},
+        ).scalars()
+    )
+
+
 def _tables(conn: sa.Connection) -> list[str]:
     """okr_access and the marts built so far (a mart built later grants select itself)."""
     inspector = sa.inspect(conn)
@@ -184,6 +201,12 @@ def grant(url: str, role: str, client: str | None) -> str:
                 _role(conn, role)
                 if client is not None:
                     _client(conn, client)
+                unprotected = _unprotected(conn)
+                if unprotected:
+                    raise StoreError(
+                        f"{unprotected[0]} has no row-level security yet (built before okr"
+                        " access, or changed by hand): run okr build, then grant"
+                    )
                 if conn.execute(sa.select(okr_access).where(_matching(role, client))).first():
                     return f"role {role!r} already reads {_what(client)}; nothing changed"
                 conn.execute(

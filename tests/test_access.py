@@ -272,6 +272,13 @@ def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Pa
     assert listed.code == 0
     assert f"{HOSTILE_ROLE!r} reads client {HOSTILE!r} (granted " in listed.out
     assert "'agency' reads every client (granted " in listed.out
+    # a mart without its policy (built before okr access, or changed by hand): no grant
+    with admin.begin() as conn:
+        conn.exec_driver_sql("alter table okr_scorecard disable row level security")
+    bare = ws.okr("access", "grant", "--role", "acme_reader", "--client", BETA)
+    assert bare.code == 1 and "okr_scorecard has no row-level security yet" in bare.err
+    with admin.begin() as conn:
+        conn.exec_driver_sql("alter table okr_scorecard enable row level security")
     # a privilege given after the grant: okr access list warns
     with admin.begin() as conn:
         conn.exec_driver_sql("grant select on okr_events to agency")
