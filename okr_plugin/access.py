@@ -51,6 +51,7 @@ def _store(url: str) -> Store:
 
 # What a role must not have for row-level security to keep it to its clients, by reason.
 ROLE_CHECK = """
+with here as (select oid from pg_catalog.pg_namespace where nspname = current_schema())
 select
     r.rolsuper or r.rolbypassrls as bypasses,
     pg_catalog.pg_has_role(r.oid, current_user, 'MEMBER') or exists (
@@ -64,10 +65,18 @@ select
         where d.rolname in ('pg_read_all_data', 'pg_write_all_data')
           and pg_catalog.pg_has_role(r.oid, d.oid, 'MEMBER')
     ) as reads_all,
+    pg_catalog.has_schema_privilege(r.oid, current_schema(), 'CREATE') as creates_objects,
     (
         select string_agg(c.relname, ', ' order by c.relname)
         from pg_catalog.pg_class as c
-        where c.relnamespace = current_schema()::regnamespace
+        where c.relnamespace = (select oid from here)
+          and c.relkind in ('r', 'v', 'm', 'p', 'f')
+          and pg_catalog.has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+    ) as writes,
+    (
+        select string_agg(c.relname, ', ' order by c.relname)
+        from pg_catalog.pg_class as c
+        where c.relnamespace = (select oid from here)
           and c.relkind in ('r', 'v', 'm', 'p', 'f')
           and c.relname <> all(:marts)
           and pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT')
@@ -76,7 +85,7 @@ select
         select 1
         from pg_catalog.pg_default_acl as a, pg_catalog.aclexplode(a.defaclacl) as x
         where a.defaclobjtype = 'r'
-          and a.defaclnamespace in (0, current_schema()::regnamespace)
+          and a.defaclnamespace in (0, (select oid from here))
           and x.privilege_type = 'SELECT'
           and (x.grantee = 0 or pg_catalog.pg_has_role(r.oid, x.grantee, 'MEMBER'))
     ) as reads_new_tables
@@ -88,6 +97,7 @@ REASONS = {
     "owns": "may act as the owner of the tables, whom row-level security does not restrict",
     "creates_roles": "has createrole, so it could make itself a member of another client's role",
     "reads_all": "is a member of pg_read_all_data or pg_write_all_data",
+    "creates_objects": "may create objects in the schema of the marts (revoke that first)",
     "reads_new_tables": "gets select on new tables by default privileges (every build makes"
     " new tables)",
 }
@@ -103,6 +113,8 @@ def _role_problem(conn: sa.Connection, role: str) -> str | None:
     reason = next((reason for name, reason in REASONS.items() if getattr(found, name)), None)
     if reason is None and found.reads:
         reason = f"can read {found.reads} (revoke that first)"
+    if reason is None and found.writes:
+        reason = f"can write {found.writes} (revoke that first)"
     return reason
 
 
@@ -164,7 +176,8 @@ def _unprotected(conn: sa.Connection) -> list[str]:
         conn.execute(
             sa.text(
                 "select c.relname from pg_catalog.pg_class as c"
-                " where c.relnamespace = current_schema()::regnamespace"
+                " inner join pg_catalog.pg_namespace as n on n.oid = c.relnamespace"
+                " where n.nspname = current_schema()"
                 " and c.relname = any(:marts) and not (c.relrowsecurity and exists ("
                 "  select 1 from pg_catalog.pg_policy as p"
                 "  where p.polrelid = c.oid and p.polname = 'okr_client_rows'))"
@@ -247,9 +260,10 @@ def grants(url: str) -> tuple[list[Grant], list[str]]:
     """Every grant, by role, then client (every client first); and a warning for each role
     that row-level security would no longer keep to its clients (a privilege given since)."""
     with _store(url) as store:
-        store.init()
         try:
             with store.engine.connect() as conn:
+                if not sa.inspect(conn).has_table("okr_access"):
+                    return [], []
                 rows = conn.execute(
                     sa.select(okr_access).order_by(
                         okr_access.c.role_name, okr_access.c.client_id.nulls_first()

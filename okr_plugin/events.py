@@ -20,6 +20,7 @@ MAX_TEXT = 10_000
 MAX_ID = 256
 YEARS = (1900, 9998)  # timestamps outside are refused: not every engine and driver takes them
 NUL_REASON = "contains a NUL character (\\u0000), which no warehouse stores"
+SURROGATE_REASON = "contains a lone surrogate escape (\\ud800 to \\udfff), half of a character"
 FUTURE_REASON = "is in the future; an import may only supply a time already past"
 
 LEVELS = ("company", "team", "individual")
@@ -338,19 +339,31 @@ def parse_json_line(line: str) -> dict[str, Any]:
         raise InvalidEvent("not valid JSON (nested too deeply)") from None
     if not isinstance(obj, dict):
         raise InvalidEvent(f"an event must be a JSON object, got {_type_name(obj)}")
-    if _has_nul(obj):
-        raise InvalidEvent(f"a text {NUL_REASON}")
+    reason = _unstorable(obj)
+    if reason:
+        raise InvalidEvent(f"a text {reason}")
     return obj
 
 
-def _has_nul(value: Any) -> bool:
+def _unstorable(value: Any) -> str | None:
+    """Why a text in the value cannot be stored: a NUL, or a lone surrogate escape (\\ud800),
+    which is half of a character and has no UTF-8."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return NUL_REASON
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return SURROGATE_REASON
+        return None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        items = [item for pair in value.items() for item in pair]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    return next((reason for item in items if (reason := _unstorable(item))), None)
 
 
 def validate(obj: Mapping[str, Any], now: datetime) -> GoalEvent:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg
 import sqlalchemy as sa
 
 from .errors import StoreError
@@ -71,6 +72,10 @@ CSV_TYPES = {"observed_at": "timestamptz", "value": "double", "recorded_at": "ti
 NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE"}
 # How store.decode_line shows a byte that does not decode (always 0x80 or above).
 UNDECODED = re.compile(r"\\x[89a-f][0-9a-f]")
+SPANS_REASON = (
+    "holds the \\xNN marks of a line that is not UTF-8: a record that runs over such a line"
+    " (or a text that reads like the marks)"
+)
 CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
 REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
 
@@ -140,29 +145,40 @@ class Reader:
             self._load_jsonl(file)
 
     def _reject_undecodable(self, file: InputFile, undecodable: list[tuple[int, str, str]]) -> None:
-        """Reject every row read from a line that is not UTF-8 (line number, text as
-        store.decode_line shows it, the problem): a row that holds one of those lines' \\xNN
-        marks, with that line's problem, or, for a CSV record that spans lines, the nearest."""
-        marks = sorted({mark for _, text, _ in undecodable for mark in UNDECODED.findall(text)})
+        """Reject every row that holds the \\xNN marks of a line that is not UTF-8 (line
+        number, text as store.decode_line shows it, the problem): the row read from that line
+        with the line's text and problem, any other (a CSV record whose quoted field runs over
+        the line, a text that happens to read like the marks) as holding such text."""
         self.duck.execute(
             "create or replace temp table okr_undecodable"
-            " (line_no bigint, raw_text varchar, problem varchar)"
+            " (line_no bigint, raw_text varchar, problem varchar, marks varchar)"
         )
-        self.duck.executemany("insert into okr_undecodable values (?, ?, ?)", undecodable)
+        self.duck.executemany(
+            "insert into okr_undecodable values (?, ?, ?, ?)",
+            [(n, text, problem, _pattern([text])) for n, text, problem in undecodable],
+        )
+        texts = ", ".join(f"okr_ingest_rows.{c}" for c in ("raw_text", *COLUMNS))
+        held = f"concat_ws(chr(31), {texts})"
+        # the bad line a row was read from: it holds the line's marks, and every text of the
+        # row is in the line (a row numbered after a record that spans lines has another
+        # line_no: its own line is named)
+        line = (
+            "from okr_undecodable as u where regexp_matches({held}, u.marks)"
+            f" and list_bool_and(list_transform(list_filter([{texts}], lambda t: t is not null),"
+            " lambda t: contains(u.raw_text, t)))"
+            " order by abs(u.line_no - okr_ingest_rows.line_no), u.line_no limit 1"
+        ).format(held=held)
         self.duck.execute(
-            "update okr_ingest_rows set"
-            " problem = coalesce("
-            "  (select u.problem from okr_undecodable as u"
-            "   where u.line_no = okr_ingest_rows.line_no),"
-            "  (select 'holds text of line ' || u.line_no || ', which is ' || u.problem"
-            "   from okr_undecodable as u"
-            "   order by abs(u.line_no - okr_ingest_rows.line_no), u.line_no limit 1)),"
-            " raw_text = coalesce((select u.raw_text from okr_undecodable as u"
-            "   where u.line_no = okr_ingest_rows.line_no), raw_text)"
-            " where file_no = $file and regexp_matches(concat_ws(chr(31), raw_text, "
-            + ", ".join(COLUMNS)
-            + "), $marks)",
-            {"file": file.number, "marks": "|".join(re.escape(mark) for mark in marks)},
+            "update okr_ingest_rows set problem = coalesce((select case"
+            "  when u.line_no = okr_ingest_rows.line_no then u.problem"
+            f"  else 'line ' || u.line_no || ' is ' || u.problem end {line}),"
+            f" {sql_literal(SPANS_REASON)}),"
+            f" raw_text = coalesce((select u.raw_text {line}), raw_text)"
+            f" where file_no = $file and regexp_matches({held}, $marks)",
+            {
+                "file": file.number,
+                "marks": _pattern([text for _, text, _ in undecodable]),
+            },
         )
         self.duck.execute("drop table okr_undecodable")
 
@@ -332,6 +348,12 @@ class Reader:
         )
 
 
+def _pattern(texts: list[str]) -> str:
+    """A regular expression that finds any of the \\xNN marks these texts hold."""
+    marks = {mark for text in texts for mark in UNDECODED.findall(text)}
+    return "|".join(re.escape(mark) for mark in sorted(marks))
+
+
 def _decodable_copy(file: InputFile, folder: Path) -> tuple[InputFile, list[tuple[int, str, str]]]:
     """A copy of a text file in `folder` whose lines that are not UTF-8 read as
     store.decode_line shows them (each bad byte as \\xNN: the lines, their number and a CSV's
@@ -427,7 +449,7 @@ def ingest(store: Store, names: list[str], now: datetime | None = None) -> Appen
                     result.duplicates = _prepare(duck, files, now)
                     _copy_to_postgres(duck, conn)
                 _append(conn, now, result, numbers)
-    except sa.exc.DBAPIError as err:
+    except (sa.exc.DBAPIError, psycopg.Error) as err:  # psycopg's own: COPY's raw connection
         raise translate(err, store.url) from None
     return result
 

@@ -114,18 +114,22 @@ SECRET_PARAMETER = re.compile(r"(?i)\b((?:ssl)?password=)[^&]*")
 
 def display(url: str) -> str:
     """The URL for messages, its password (in the address or as a query parameter) as ***:
-    read from the text itself, so a URL that does not parse, or a password with an unescaped
-    @, shows no part of it either."""
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        return url
-    address, question, query = rest.partition("?")
-    if "@" in address:
-        userinfo, _, host = address.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        address = f"{user}{':***' if colon else ''}@{host}"
-    query = SECRET_PARAMETER.sub(r"\1***", query)
-    return f"{scheme}://{address}{question}{query}"
+    SQLAlchemy's reading of it, or, when that fails or takes part of the password for the
+    host (an unescaped @ in it), the text up to its last @."""
+    try:
+        parsed: sa.URL | None = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        parsed = None
+    if parsed is not None and "@" not in (parsed.host or ""):
+        shown = parsed.render_as_string(hide_password=True)
+    else:
+        scheme, separator, rest = url.partition("://")
+        userinfo, at, host = rest.rpartition("@")
+        if separator and at:
+            user, colon, _ = userinfo.partition(":")
+            rest = f"{user}{':***' if colon else ''}@{host}"
+        shown = f"{scheme}{separator}{rest}"
+    return SECRET_PARAMETER.sub(r"\1***", shown)
 
 
 def check_url(url: str) -> str:

@@ -385,6 +385,7 @@ def test_no_message_or_log_shows_the_password(own_server: PostgresServer, tmp_pa
         refused.replace("postgresql://", "postgresql+nosuchdriver://"),
         f"postgresql://guarded@{address}?sslmode=disable&password={PASSWORD}",
         f"postgresql://guarded:{PASSWORD}@x@{address}",
+        f"postgresql://guarded:{PASSWORD}?k/9#z@{address}",
         f"postgresql://guarded:{PASSWORD}@127.0.0.1:port/{guarded.database}",
     ):
         run = run_okr("init", "--warehouse", mistaken, cwd=tmp_path)

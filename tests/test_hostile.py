@@ -389,6 +389,7 @@ def test_injection_strings_are_stored_verbatim(hostile_store: Workspace) -> None
         ("binary.jsonl", "\x00\x01\x02\x7f"),
         ("nan.jsonl", '{"event_id": "n", "payload": {"value": NaN}}\n'),
         ("deep.jsonl", "[" * 100_000 + "]" * 100_000 + "\n"),
+        ("surrogate.jsonl", '{"event_id": "s", "payload": {"title": "\\ud800"}}\n'),
     ],
 )
 def test_odd_files_through_the_command_line(
