@@ -92,6 +92,7 @@ select
 from pg_catalog.pg_roles as r
 where r.rolname = :role
 """
+MISSING = "does not exist"
 REASONS = {
     "bypasses": "is a superuser or has bypassrls, so row-level security does not apply to it",
     "owns": "may act as the owner of the tables, whom row-level security does not restrict",
@@ -109,7 +110,7 @@ def _role_problem(conn: sa.Connection, role: str) -> str | None:
         sa.text(ROLE_CHECK), {"role": role, "marts": ["okr_access", *mart_names()]}
     ).first()
     if found is None:
-        return "does not exist"
+        return MISSING
     reason = next((reason for name, reason in REASONS.items() if getattr(found, name)), None)
     if reason is None and found.reads:
         reason = f"can read {found.reads} (revoke that first)"
@@ -118,9 +119,9 @@ def _role_problem(conn: sa.Connection, role: str) -> str | None:
     return reason
 
 
-def _role(conn: sa.Connection, role: str) -> str:
-    """The role, checked: a name PostgreSQL keeps whole, a role that exists, and one that
-    row-level security keeps to its clients."""
+def _check_role(conn: sa.Connection, role: str) -> None:
+    """A name PostgreSQL keeps whole, of a role that exists and that row-level security keeps
+    to its clients; else a one-line error."""
     if not role.strip() or any(ord(ch) < 32 for ch in role):
         raise StoreError(f"--role must be a printable role name, got {role!r}")
     if len(role.encode()) > MAX_ROLE_BYTES:
@@ -129,7 +130,7 @@ def _role(conn: sa.Connection, role: str) -> str:
             f" {MAX_ROLE_BYTES}"
         )
     problem = _role_problem(conn, role)
-    if problem == "does not exist":
+    if problem == MISSING:
         raise StoreError(
             f"there is no role {role!r} on this server: create it first"
             " (create role ... login password '...'), then grant it access"
@@ -139,11 +140,10 @@ def _role(conn: sa.Connection, role: str) -> str:
             f"role {role!r} {problem}: it would read other clients' rows; grant a role that"
             " may only read what okr access gives it"
         )
-    return role
 
 
-def _client(conn: sa.Connection, client: str) -> str:
-    """The client, checked: an id that okr_events or okr_observations holds."""
+def _check_client(conn: sa.Connection, client: str) -> None:
+    """An id that okr_events or okr_observations holds; else a one-line error."""
     try:
         identifier("--client", client)
     except InvalidEvent as err:
@@ -160,7 +160,6 @@ def _client(conn: sa.Connection, client: str) -> str:
             f"no client {client!r} in okr_events or okr_observations: check the id (ids are"
             " case-sensitive)"
         )
-    return client
 
 
 def _matching(role: str, client: str | None) -> sa.ColumnElement[bool]:
@@ -211,9 +210,9 @@ def grant(url: str, role: str, client: str | None) -> str:
         store.init()
         try:
             with store.engine.begin() as conn:
-                _role(conn, role)
+                _check_role(conn, role)
                 if client is not None:
-                    _client(conn, client)
+                    _check_client(conn, client)
                 unprotected = _unprotected(conn)
                 if unprotected:
                     raise StoreError(
