@@ -25,6 +25,19 @@
 {%- endmacro %}
 
 {#-
+    A measured value against a target, in either direction (at_most: value <= target), with
+    a tolerance of 1e-12 of the target's size (at least 1e-12): an average of 0.1, 0.2 and 0.3
+    is 0.19999999999999998 in floating point, and it meets a target of 0.2. Values are not
+    bounded like scores, so the tolerance scales with them (a target of a billion: 0.001).
+-#}
+{% macro okr_meets(value, target, at_most='false') -%}
+    case
+        when {{ at_most }} then ({{ value }}) <= ({{ target }}) + 1e-12 * greatest(abs({{ target }}), 1)
+        else ({{ value }}) >= ({{ target }}) - 1e-12 * greatest(abs({{ target }}), 1)
+    end
+{%- endmacro %}
+
+{#-
     An 8-byte float. okr_type_double() gives FLOAT, which is 4 bytes on DuckDB: scores would lose
     precision. DOUBLE PRECISION is the ANSI name and both DuckDB and PostgreSQL take it.
 -#}

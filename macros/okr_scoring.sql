@@ -16,10 +16,7 @@
 
 {#- Whether the current value meets the target in the key result's direction. -#}
 {% macro _okr_kr_target_met(direction, target_value, current_value) -%}
-    case
-        when {{ direction }} in ('decrease', 'at_most') then {{ current_value }} <= {{ target_value }}
-        else {{ current_value }} >= {{ target_value }}
-    end
+    {{ okr_meets(current_value, target_value, direction ~ " in ('decrease', 'at_most')") }}
 {%- endmacro %}
 
 {#-

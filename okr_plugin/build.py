@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from .child import run_child, serve
 from .errors import OkrError, StoreError
-from .resources import project_dir
+from .resources import mart_names, project_dir
 from .settings import duckdb_memory_limit, work_dir
 from .spark import database_of, is_spark, remote_of
 from .warehouse import create_engine, display, is_locked, translate
@@ -208,7 +208,9 @@ def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str]:
     if result.success:
         return True, ""
     reason = progress.failures[0] if progress.failures else str(result.exception or "see the log")
-    return False, _one_line(reason)
+    if len(progress.failures) > 1:
+        reason += f" (and {len(progress.failures) - 1} more)"
+    return False, _one_line(reason) + progress.marts_outcome()
 
 
 def _one_line(text: str) -> str:
@@ -218,11 +220,14 @@ def _one_line(text: str) -> str:
 
 class _Progress:
     """dbt's events as progress on standard error: a line per model or seed built and per test
-    that did not pass, a count of the tests that did; failures kept for the error message."""
+    that did not pass, a count of the tests that did; failures (each naming its node) and what
+    became of each mart kept for the error message."""
 
     def __init__(self) -> None:
         self.failures: list[str] = []
         self.tests: Counter[str] = Counter()
+        self.marts: dict[str, str] = {}  # mart -> dbt's status for it
+        self.mart_names = set(mart_names())
         self.lock = threading.Lock()  # dbt finishes nodes on several threads
 
     def __call__(self, event: Any) -> None:
@@ -237,8 +242,25 @@ class _Progress:
                     line = f"  {node.node_status:>7}  {node.resource_type} {node.node_name}\n"
                     sys.stderr.write(line)
                     sys.stderr.flush()
-            elif name in ("RunResultError", "MainEncounteredError", "GenericExceptionOnRun"):
+                if node.resource_type == "model" and node.node_name in self.mart_names:
+                    self.marts[node.node_name] = node.node_status
+                if node.node_status in ("error", "fail"):
+                    message = event.data.run_result.message
+                    self.failures.append(f"{node.resource_type} {node.node_name}: {message}")
+            elif name in ("MainEncounteredError", "GenericExceptionOnRun"):
                 self.failures.append(event.info.msg)
+
+    def marts_outcome(self) -> str:
+        """After a failed build: which marts dbt rebuilt and which kept the previous build's
+        rows (a failed test skips the models downstream of the model it tests)."""
+        rebuilt = sorted(m for m, status in self.marts.items() if status == "success")
+        kept = sorted(m for m, status in self.marts.items() if status != "success")
+        if not kept:
+            return ""
+        return (
+            f"; rebuilt: {', '.join(rebuilt) or 'no mart'}"
+            f"; kept the previous build's rows: {', '.join(kept)}"
+        )
 
     def summarise(self) -> None:
         if self.tests:

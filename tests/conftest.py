@@ -114,6 +114,15 @@ class Workspace:
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return query(self.url, sql)
 
+    def execute(self, sql: str) -> None:
+        """One statement, committed (as a user editing the warehouse behind okr's back)."""
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(sql))
+        finally:
+            engine.dispose()
+
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_work_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -10,6 +10,7 @@ from typing import Any
 from test_kpis_end_to_end import GOALS, JAN1, LAST_JSONL, SUM_CSV
 
 from okr_plugin.build import work_dir
+from okr_plugin.resources import mart_names
 
 from conftest import Workspace, event
 
@@ -164,3 +165,44 @@ def test_incremental_after_an_as_of_build_equals_full_refresh(workspace: Workspa
     assert len(ws.rows("select distinct as_of_at from okr_kpi_rollups")) == 1
     assert ws.okr("build", "--full-refresh").code == 0
     assert _tables(ws) == after_incremental
+
+
+def test_a_failed_test_says_which_marts_kept_their_rows(duckdb_workspace: Workspace) -> None:
+    """dbt skips the models downstream of a failing test, so a failed build leaves some marts
+    new and others as the previous build left them: `okr build` names both. A duplicate row
+    slipped into an incremental model fails its key test; an objective appended since the
+    last build shows in the marts listed as rebuilt, and in no mart listed as kept."""
+    ws = duckdb_workspace
+    assert ws.append(GOALS).code == 0
+    (ws.folder / "sum.csv").write_text(SUM_CSV)
+    assert ws.okr("ingest", "sum.csv").code == 0
+    assert ws.okr("build").code == 0
+    ws.execute(
+        "insert into int_okr__kpi_daily_segments select * from int_okr__kpi_daily_segments limit 1"
+    )
+    new = {"title": "New", "level": "team", "period": "2026-Q1"}
+    assert ws.append([event("o-new", "objective_created", "o-new", JAN1, new)]).code == 0
+
+    failed = ws.okr("build")
+    assert failed.code == 1
+    error = failed.err.strip().splitlines()[-1]
+    assert error.startswith("okr: error: dbt build failed on ")
+    assert "test okr_unique_key_int_okr__kpi_daily_segments" in error
+    rebuilt = error.split("; rebuilt: ")[1].split(";")[0].split(", ")
+    kept = error.split("; kept the previous build's rows: ")[1].split(" (log: ")[0].split(", ")
+    assert sorted(rebuilt + kept) == mart_names()  # each mart named once
+    assert "okr_event_log" in rebuilt and "okr_kpi_rollups" in kept
+    for mart in ("okr_event_log", "okr_objectives", "okr_alignment", "okr_objective_daily"):
+        column = "entity_id" if mart == "okr_event_log" else "objective_id"
+        shown = ws.rows(f"select count(*) as n from {mart} where {column} = 'o-new'")
+        assert (shown[0]["n"] > 0) == (mart in rebuilt), mart
+
+    # the duplicate gone, the next build brings every mart up to date
+    ws.execute(
+        "delete from int_okr__kpi_daily_segments where rowid not in (select min(rowid)"
+        " from int_okr__kpi_daily_segments group by all)"
+    )
+    repaired = ws.okr("build")
+    assert repaired.code == 0, repaired.err
+    for mart in ("okr_objectives", "okr_alignment", "okr_objective_daily"):
+        assert ws.rows(f"select count(*) as n from {mart} where objective_id = 'o-new'")[0]["n"]

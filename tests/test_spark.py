@@ -25,6 +25,7 @@ from test_hostile import HEADER, INJECTIONS
 from test_incremental import MORE_CSV
 from test_kpis_end_to_end import GOALS as KPI_GOALS
 from test_kpis_end_to_end import LAST_JSONL, SUM_CSV
+from test_score_precision import assert_exact_scores
 from test_scoring_end_to_end import SCENARIO
 
 from okr_plugin.build import DbtProject
@@ -432,3 +433,10 @@ def test_concurrent_appends_number_every_event_once(
     assert [process.wait(timeout=300) for process in running] == [0, 0]
     numbers = [row["sequence_no"] for row in ws.rows("select sequence_no from okr_events")]
     assert sorted(numbers) == list(range(1, 81))
+
+
+def test_objective_scores_are_the_exact_weighted_mean(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """test_score_precision's property on Spark."""
+    assert_exact_scores(new_workspace("spark", tmp_path, request))

@@ -10,6 +10,12 @@
     by the total weight of its children that have one, so a key result's share of an ancestor's
     score is the product of weight / total along the path, which the alignment walk carries down
     (okr_alignment_walk, as everywhere the tree is walked).
+
+    The shares below an objective add up to 1 in exact arithmetic, not in floating point (three
+    thirds, or 3/6 + 1/6 + 1/6 + 1/6 once PostgreSQL has read each share with 15 digits, make
+    1.000000000000001). So the score is sum(share * score) / sum(share), both sums taken over the
+    same rounded shares: every key result scoring 1 gives exactly 1, every one 0 exactly 0, and
+    since share * score <= share term by term, the score cannot leave [0, 1].
 -#}
 with recursive objectives as (
 
@@ -118,13 +124,15 @@ downward as (
     'shares', 'objectives', 'downward', ['date_day', 'client_id'], var('okr_max_alignment_depth'),
     share_type=okr_type_double()) }},
 
-contributions as (
+-- each scored key result's share of each objective above it (its own included)
+key_result_shares as (
 
     select
         shares.date_day,
         shares.client_id,
         shares.start_id as objective_id,
-        {{ okr_exact_sum('shares.share * key_results.weight * key_results.score / total_weights.total_weight') }} as score
+        cast(shares.share * key_results.weight / total_weights.total_weight as {{ okr_type_double() }}) as share,
+        key_results.score
     from shares
     inner join key_results
         on shares.date_day = key_results.date_day
@@ -134,7 +142,18 @@ contributions as (
         on shares.date_day = total_weights.date_day
         and shares.client_id = total_weights.client_id
         and shares.reached_id = total_weights.parent_id
-    group by shares.date_day, shares.client_id, shares.start_id
+
+),
+
+contributions as (
+
+    select
+        date_day,
+        client_id,
+        objective_id,
+        {{ okr_exact_sum('share * score') }} / {{ okr_exact_sum('share') }} as score
+    from key_result_shares
+    group by date_day, client_id, objective_id
 
 ),
 

@@ -79,8 +79,7 @@ final as (
         cast(case
             when status_value is null then 'no_data'
             when target_value is null then 'no_target'
-            when direction = 'lower_is_better' and status_value <= target_value then 'met'
-            when direction = 'higher_is_better' and status_value >= target_value then 'met'
+            when {{ okr_meets('status_value', 'target_value', "direction = 'lower_is_better'") }} then 'met'
             else 'not_met'
         end as {{ dbt.type_string() }}) as status,
         {{ okr_as_of() }} as as_of_at

@@ -54,7 +54,7 @@ grouped as (
         level,
         owner,
         count(*) as objective_count,
-        avg(score) as average_score,
+        {{ okr_safe_divide(okr_exact_sum('score'), 'count(score)') }} as average_score,
         sum(case when grade = 'green' then 1 else 0 end) as green_count,
         sum(case when grade = 'yellow' then 1 else 0 end) as yellow_count,
         sum(case when grade = 'red' then 1 else 0 end) as red_count,
@@ -65,9 +65,11 @@ grouped as (
         sum(case when health = 'closed' then 1 else 0 end) as closed_count,
         sum(case when key_result_count > {{ var('okr_scorecard_max_key_results') }} then 1 else 0 end)
             as objectives_with_too_many_key_results,
-        sum(case when kind = 'committed' and health = 'closed' and score < 1 then 1 else 0 end)
+        sum(case when kind = 'committed' and health = 'closed' and not {{ okr_reaches('score', 1) }} then 1 else 0 end)
             as missed_commitments,
-        avg(case when kind = 'aspirational' then score end) as aspirational_average_score
+        {{ okr_safe_divide(
+            okr_exact_sum("case when kind = 'aspirational' then score end"),
+            "count(case when kind = 'aspirational' then score end)") }} as aspirational_average_score
     from objectives
     group by client_id, period, level, owner
 
@@ -100,7 +102,7 @@ final as (
         grouped.missed_commitments > 0 as missed_commitment,
         coalesce(
             grouped.period_end < {{ okr_as_of_date() }}
-            and grouped.aspirational_average_score > {{ var('okr_scorecard_ambition_ceiling') }},
+            and not {{ okr_reaches(var('okr_scorecard_ambition_ceiling'), 'grouped.aspirational_average_score') }},
             false
         ) as not_ambitious,
         {{ okr_as_of() }} as as_of_at
