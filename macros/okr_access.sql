@@ -1,12 +1,20 @@
 {#-
     Per-client access to the marts on PostgreSQL (okr access; README, "Sharing with clients").
-    A post-hook of every mart, run in the transaction that builds it, so a rebuilt table is
-    never visible without its policy: row-level security shows a role the rows of the clients
-    it was granted in okr_access (every row when granted all clients), and every role named
-    there gets select on the mart. okr_access shows each role its own grants only. The owner
-    that builds the marts reads every row. Without okr_access (input tables not created by
-    okr init) nobody is granted and the hook does nothing. Nothing on DuckDB and Spark, which
-    have no row-level security: publish a file per client there (okr publish --client).
+    A post-hook of every mart, run in the transaction that builds it (or adds to it), so a mart
+    is never visible without what follows, and every run puts it back whatever was changed by
+    hand:
+    - row-level security with one policy, okr_client_rows: a role sees the rows of the clients
+      it was granted in okr_access (every row when granted all clients); any other policy on
+      the mart is dropped. The owner that builds the marts reads every row.
+    - no column statistics on the mart and okr_access: PostgreSQL's comparison operators are
+      leakproof, so the planner's row estimates for a client's query would be drawn from every
+      client's values (EXPLAIN would tell another client's titles and numbers). Statistics
+      targets are 0, and a mart's statistics gathered before (an incremental mart built by an
+      older okr) are removed.
+    - select for every role named in okr_access.
+    Without okr_access (input tables not created by okr init) nobody is granted and the hook
+    does nothing. Nothing on DuckDB and Spark, which have no row-level security: publish a file
+    per client there (okr publish --client).
 -#}
 {% macro okr_client_access() -%}
     {{ return(adapter.dispatch('okr_client_access', 'okr_plugin')()) }}
@@ -21,31 +29,28 @@
     do $okr_access$
     declare
         grantee text;
+        name text;
     begin
         -- no okr_access (the input tables were not made by okr init): nobody is granted
         if to_regclass({{ dbt.string_literal(dbt.escape_single_quotes(access)) }}) is null then
             return;
         end if;
-        -- once per table: a rebuilt table is new, an incremental one keeps them (and its
-        -- readers are not made to wait for an exclusive lock on every run)
-        if not exists (
-            select 1 from pg_catalog.pg_class
-            where oid = {{ mart }}::regclass and relrowsecurity
-        ) then
-            execute format('alter table %s enable row level security', {{ mart }});
-        end if;
-        if not exists (
-            select 1 from pg_catalog.pg_policy
-            where polrelid = {{ mart }}::regclass and polname = 'okr_client_rows'
-        ) then
-            execute format(
-                'create policy okr_client_rows on %s for select using ('
-                ' client_id in (select client_id from {{ dbt.escape_single_quotes(access) }})'
-                ' or exists (select 1 from {{ dbt.escape_single_quotes(access) }}'
-                ' where client_id is null))',
-                {{ mart }}
-            );
-        end if;
+        execute format('alter table %s enable row level security', {{ mart }});
+        for name in
+            select polname from pg_catalog.pg_policy where polrelid = {{ mart }}::regclass
+        loop
+            execute format('drop policy %I on %s', name, {{ mart }});
+        end loop;
+        -- before the policy, which would keep client_id's type from being re-declared
+        {{ _okr_no_statistics(mart) }}
+        {{ _okr_no_statistics(dbt.string_literal(dbt.escape_single_quotes(access)), drop_gathered=false) }}
+        execute format(
+            'create policy okr_client_rows on %s for select using ('
+            ' client_id in (select client_id from {{ dbt.escape_single_quotes(access) }})'
+            ' or exists (select 1 from {{ dbt.escape_single_quotes(access) }}'
+            ' where client_id is null))',
+            {{ mart }}
+        );
         for grantee in
             select distinct a.role_name
             from {{ access }} as a
@@ -55,4 +60,36 @@
         end loop;
     end
     $okr_access$
+{%- endmacro %}
+
+{#- PL/pgSQL statements (inside the hook's block, which declares `name`): statistics target 0 on
+    every column of the table (a text literal), and with drop_gathered the statistics gathered
+    before removed by re-declaring each column's own type (which PostgreSQL does without
+    rewriting the table, and refuses for a column a policy names). okr_access's policies name
+    its columns: okr init creates it with statistics targets 0. -#}
+{% macro _okr_no_statistics(table, drop_gathered=true) -%}
+        for name in
+            select attname from pg_catalog.pg_attribute
+            where attrelid = {{ table }}::regclass and attnum > 0 and not attisdropped
+              and attstattarget <> 0
+        loop
+            execute format('alter table %s alter column %I set statistics 0', {{ table }}, name);
+        end loop;
+        {%- if drop_gathered %}
+        for name in
+            select format('alter table %s alter column %I type %s', {{ table }}, a.attname,
+                          pg_catalog.format_type(a.atttypid, a.atttypmod))
+            from pg_catalog.pg_attribute as a
+            where a.attrelid = {{ table }}::regclass and a.attnum > 0 and not a.attisdropped
+              and exists (
+                  select 1 from pg_catalog.pg_stats as s
+                  inner join pg_catalog.pg_class as c on c.relname = s.tablename
+                  inner join pg_catalog.pg_namespace as n
+                      on n.oid = c.relnamespace and n.nspname = s.schemaname
+                  where c.oid = a.attrelid and s.attname = a.attname
+              )
+        loop
+            execute name;
+        end loop;
+        {%- endif %}
 {%- endmacro %}

@@ -30,14 +30,7 @@
         arg_dict['target_relation'], arg_dict['temp_relation'], none, arg_dict['dest_columns'], none) }}
 {%- endmacro %}
 
-{#- The daily marts' lineage: the moment a day is described at, and the watermarks of the build
-    that computed it (slices: int_okr__slices joined on the day). -#}
-{% macro okr_daily_lineage_columns(slices='slices') -%}
-    cast({{ slices }}.known_at as {{ dbt.type_timestamp() }}) as known_at,
-    cast({{ slices }}.built_through_event_no as {{ dbt.type_bigint() }}) as built_through_event_no,
-    cast({{ slices }}.built_through_observation_no as {{ dbt.type_bigint() }}) as built_through_observation_no,
-    cast({{ slices }}.built_through_recorded_at as {{ dbt.type_timestamp() }}) as built_through_recorded_at
-{%- endmacro %}
+
 
 {#-
     The rows of the previous build of int_okr__slices, which it reads before replacing them: the

@@ -50,14 +50,26 @@ def _store(url: str) -> Store:
 
 
 # What a role must not have for row-level security to keep it to its clients, by reason.
+# "here": the schema of the marts and of okr's tables; "owners": the role running okr and the
+# owner of okr's tables, whom row-level security does not restrict.
 ROLE_CHECK = """
-with here as (select oid from pg_catalog.pg_namespace where nspname = current_schema())
+with here as (select oid from pg_catalog.pg_namespace where nspname = current_schema()),
+owners as (
+    select oid from pg_catalog.pg_roles where rolname = current_user
+    union
+    select relowner from pg_catalog.pg_class where oid = to_regclass('okr_events')
+),
+tables as (
+    select c.oid, c.relname, c.relowner, c.relname = any(:marts) as is_mart
+    from pg_catalog.pg_class as c
+    where c.relnamespace = (select oid from here) and c.relkind in ('r', 'v', 'm', 'p', 'f')
+)
 select
     r.rolsuper or r.rolbypassrls as bypasses,
-    pg_catalog.pg_has_role(r.oid, current_user, 'MEMBER') or exists (
-        select 1 from pg_catalog.pg_class as c
-        where c.oid = to_regclass('okr_events')
-          and pg_catalog.pg_has_role(r.oid, c.relowner, 'MEMBER')
+    exists (
+        select 1 from owners where pg_catalog.pg_has_role(r.oid, owners.oid, 'MEMBER')
+    ) or exists (
+        select 1 from tables where pg_catalog.pg_has_role(r.oid, tables.relowner, 'MEMBER')
     ) as owns,
     r.rolcreaterole as creates_roles,
     exists (
@@ -67,26 +79,28 @@ select
     ) as reads_all,
     pg_catalog.has_schema_privilege(r.oid, current_schema(), 'CREATE') as creates_objects,
     (
-        select string_agg(c.relname, ', ' order by c.relname)
-        from pg_catalog.pg_class as c
-        where c.relnamespace = (select oid from here)
-          and c.relkind in ('r', 'v', 'm', 'p', 'f')
-          and pg_catalog.has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
+        select string_agg(p.oid::regprocedure::text, ', ' order by p.oid::regprocedure::text)
+        from pg_catalog.pg_proc as p
+        where p.prosecdef
+          and p.proowner in (select oid from owners)
+          and pg_catalog.has_function_privilege(r.oid, p.oid, 'EXECUTE')
+    ) as runs_as_owner,
+    (
+        select string_agg(relname, ', ' order by relname) from tables
+        where pg_catalog.has_table_privilege(
+                r.oid, oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+           or pg_catalog.has_any_column_privilege(r.oid, oid, 'INSERT, UPDATE, REFERENCES')
     ) as writes,
     (
-        select string_agg(c.relname, ', ' order by c.relname)
-        from pg_catalog.pg_class as c
-        where c.relnamespace = (select oid from here)
-          and c.relkind in ('r', 'v', 'm', 'p', 'f')
-          and c.relname <> all(:marts)
-          and pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT')
+        select string_agg(relname, ', ' order by relname) from tables
+        where not is_mart and pg_catalog.has_any_column_privilege(r.oid, oid, 'SELECT')
     ) as reads,
     exists (
         select 1
         from pg_catalog.pg_default_acl as a, pg_catalog.aclexplode(a.defaclacl) as x
         where a.defaclobjtype = 'r'
+          and a.defaclrole in (select oid from owners)
           and a.defaclnamespace in (0, (select oid from here))
-          and x.privilege_type = 'SELECT'
           and (x.grantee = 0 or pg_catalog.pg_has_role(r.oid, x.grantee, 'MEMBER'))
     ) as reads_new_tables
 from pg_catalog.pg_roles as r
@@ -95,13 +109,16 @@ where r.rolname = :role
 MISSING = "does not exist"
 REASONS = {
     "bypasses": "is a superuser or has bypassrls, so row-level security does not apply to it",
-    "owns": "may act as the owner of the tables, whom row-level security does not restrict",
+    "owns": "may act as the owner of okr's tables, whom row-level security does not restrict",
     "creates_roles": "has createrole, so it could make itself a member of another client's role",
     "reads_all": "is a member of pg_read_all_data or pg_write_all_data",
     "creates_objects": "may create objects in the schema of the marts (revoke that first)",
-    "reads_new_tables": "gets select on new tables by default privileges (every build makes"
-    " new tables)",
+    "reads_new_tables": "gets privileges on new tables by the default privileges of okr's owner"
+    " (every build makes new tables)",
 }
+# The timeouts okr access grant gives a client role (seconds; README, "Sharing with clients").
+IDLE_TIMEOUT = 60
+STATEMENT_TIMEOUT = 300
 
 
 def _role_problem(conn: sa.Connection, role: str) -> str | None:
@@ -112,10 +129,15 @@ def _role_problem(conn: sa.Connection, role: str) -> str | None:
     if found is None:
         return MISSING
     reason = next((reason for name, reason in REASONS.items() if getattr(found, name)), None)
+    if reason is None and found.runs_as_owner:
+        reason = f"may run {found.runs_as_owner}, which runs with the owner's rights (revoke that)"
     if reason is None and found.reads:
-        reason = f"can read {found.reads} (revoke that first)"
+        reason = f"can read {found.reads}, or columns of it (revoke that first)"
     if reason is None and found.writes:
-        reason = f"can write {found.writes} (revoke that first)"
+        reason = (
+            f"holds more than select on {found.writes} (write, truncate, references or"
+            " trigger; revoke that first)"
+        )
     return reason
 
 
@@ -204,8 +226,34 @@ def _privileges(conn: sa.Connection, verb: str, role: str) -> None:
         conn.exec_driver_sql(f"{verb} select on {quote(table)} {to} {quote(role)}")
 
 
-def grant(url: str, role: str, client: str | None) -> str:
-    """Let `role` read the marts' rows of `client` (None: every client)."""
+def _timeouts(conn: sa.Connection, role: str, idle: int, statement: int) -> None:
+    """End the role's sessions that sit in an open transaction for `idle` seconds and its
+    statements after `statement` seconds (0: never), so that it cannot hold up builds."""
+    quote = conn.dialect.identifier_preparer.quote
+    try:
+        for setting, seconds in (
+            ("idle_in_transaction_session_timeout", idle),
+            ("statement_timeout", statement),
+        ):
+            conn.exec_driver_sql(f"alter role {quote(role)} set {setting} = '{seconds}s'")
+    except sa.exc.DBAPIError as err:
+        if getattr(err.orig, "sqlstate", None) != "42501":
+            raise
+        raise StoreError(
+            f"okr access grant sets the timeouts of role {role!r} (alter role ... set), which"
+            " needs createrole or superuser: grant as such a role"
+        ) from None
+
+
+def grant(
+    url: str,
+    role: str,
+    client: str | None,
+    idle_timeout: int = IDLE_TIMEOUT,
+    statement_timeout: int = STATEMENT_TIMEOUT,
+) -> str:
+    """Let `role` read the marts' rows of `client` (None: every client), with the timeouts
+    that keep it from holding up builds."""
     with _store(url) as store:
         store.init()
         try:
@@ -227,6 +275,7 @@ def grant(url: str, role: str, client: str | None) -> str:
                     )
                 )
                 _privileges(conn, "grant", role)
+                _timeouts(conn, role, idle_timeout, statement_timeout)
         except sa.exc.DBAPIError as err:
             raise translate(err, url) from None
     return f"role {role!r} now reads {_what(client)} in the marts of {display(url)}"
@@ -255,6 +304,20 @@ def revoke(url: str, role: str, client: str | None) -> str:
     return f"role {role!r} no longer reads {_what(client)} in the marts of {display(url)}"
 
 
+def _granted_roles_of(conn: sa.Connection, role: str, granted: list[str]) -> list[str]:
+    """The other granted roles whose rights `role` has by membership."""
+    return list(
+        conn.execute(
+            sa.text(
+                "select b.rolname from pg_catalog.pg_roles as a, pg_catalog.pg_roles as b"
+                " where a.rolname = :role and b.rolname = any(:granted) and b.oid <> a.oid"
+                " and pg_catalog.pg_has_role(a.oid, b.oid, 'MEMBER') order by b.rolname"
+            ),
+            {"role": role, "granted": granted},
+        ).scalars()
+    )
+
+
 def grants(url: str) -> tuple[list[Grant], list[str]]:
     """Every grant, by role, then client (every client first); and a warning for each role
     that row-level security would no longer keep to its clients (a privilege given since)."""
@@ -270,10 +333,16 @@ def grants(url: str) -> tuple[list[Grant], list[str]]:
                 )
                 found = [Grant(r.role_name, r.client_id, r.granted_at) for r in rows]
                 warnings = []
-                for role in sorted({grant.role for grant in found}):
+                roles = sorted({grant.role for grant in found})
+                for role in roles:
                     problem = _role_problem(conn, role)
                     if problem:
                         warnings.append(f"warning: role {role!r} {problem}")
+                    for other in _granted_roles_of(conn, role, roles):
+                        warnings.append(
+                            f"warning: role {role!r} is a member of role {other!r}, so it also"
+                            f" reads what {other!r} was granted"
+                        )
                 return found, warnings
         except sa.exc.DBAPIError as err:
             raise translate(err, url) from None

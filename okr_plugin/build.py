@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from .child import run_child, serve
 from .errors import OkrError, StoreError
 from .resources import mart_names, project_dir
-from .settings import duckdb_memory_limit, work_dir
+from .settings import duckdb_memory_limit, lock_timeout, work_dir
 from .spark import database_of, is_spark, remote_of
 from .warehouse import create_engine, display, is_locked, translate
 
@@ -102,15 +102,36 @@ class DbtProject:
         killed) may have moved int_okr__slices' watermarks past days its daily marts never
         received: the next build forgets them first and slices every day again."""
         unfinished = self.folder / "build-unfinished"
+        checks = [before] if before is not None else []
 
         def ready() -> None:
-            if before is not None:
-                before()
+            while checks:
+                checks.pop()()  # the gate: once, not again on a retry
             if unfinished.exists():
                 forget_slices(self.url)
             unfinished.touch()
 
-        self.run("build", variables, options, ready)
+        for attempt in range(1, LOCK_ATTEMPTS + 1):
+            try:
+                self.run("build", variables, options, ready)
+                break
+            except BuildError as err:
+                if "lock timeout" not in str(err):
+                    raise
+                holders = lock_holders(self.url)
+                if attempt == LOCK_ATTEMPTS:
+                    raise BuildError(
+                        f"dbt build on {display(self.url)} could not lock a mart within"
+                        f" {lock_timeout():g} s, {LOCK_ATTEMPTS} times: {holders} (see"
+                        " OKR_LOCK_TIMEOUT); the marts built meanwhile are new, the others as"
+                        " before"
+                    ) from None
+                print(
+                    f"a mart is in use ({holders}); trying again ({attempt + 1} of"
+                    f" {LOCK_ATTEMPTS})",
+                    file=sys.stderr,
+                    flush=True,
+                )
         unfinished.unlink()
 
     def run(
@@ -129,7 +150,7 @@ class DbtProject:
             "command": command,
             "variables": variables or {},
             "options": list(options),
-            "environment": {"SPARK_REMOTE": remote_of(self.url)} if is_spark(self.url) else {},
+            "environment": _environment(self.url),
         }
         answer = self.folder / "outcome.json"
         outcome, code = run_child("okr_plugin.build", request, answer, meanwhile)
@@ -141,6 +162,47 @@ class DbtProject:
                 f"dbt {command} failed on {display(self.url)}: {reason} "
                 f"(log: {self.folder / 'logs' / 'dbt.log'})"
             )
+
+
+# Builds on PostgreSQL wait OKR_LOCK_TIMEOUT seconds for each table lock (a client reading a
+# mart in a transaction left open holds up the swap of its new table), this many times.
+LOCK_ATTEMPTS = 3
+
+
+def _environment(url: str) -> dict[str, str]:
+    """The dbt process's environment: Spark Connect's address; PostgreSQL's lock timeout."""
+    if is_spark(url):
+        return {"SPARK_REMOTE": remote_of(url)}
+    if sa.make_url(url).get_backend_name() == "postgresql":
+        options = os.environ.get("PGOPTIONS", "")
+        return {"PGOPTIONS": f"{options} -c lock_timeout={round(lock_timeout() * 1000)}".strip()}
+    return {}
+
+
+def lock_holders(url: str) -> str:
+    """Who holds a lock on a mart, as a phrase: "role 'x' (idle in transaction)"."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.text(
+                    "select distinct a.usename, a.state from pg_catalog.pg_locks as l"
+                    " inner join pg_catalog.pg_stat_activity as a on a.pid = l.pid"
+                    " inner join pg_catalog.pg_class as c on c.oid = l.relation"
+                    " where l.granted and l.pid <> pg_catalog.pg_backend_pid()"
+                    " and c.relnamespace = pg_catalog.to_regnamespace(current_schema())"
+                    " and c.relname = any(:marts) order by 1, 2"
+                ),
+                {"marts": mart_names()},
+            ).all()
+    except sa.exc.DBAPIError as err:
+        raise translate(err, url) from None
+    finally:
+        engine.dispose()
+    if not found:
+        return "held by a session that has let go since"
+    roles = (f"role {name!r} ({state or 'state not shown'})" for name, state in found)
+    return "held by " + ", ".join(roles)
 
 
 def forget_slices(url: str) -> None:

@@ -153,6 +153,23 @@ def _parser() -> argparse.ArgumentParser:
         whom.add_argument(
             "--all-clients", action="store_true", help="every client: an agency-wide role"
         )
+        if action == "grant":
+            change.add_argument(
+                "--idle-timeout",
+                type=int,
+                default=access.IDLE_TIMEOUT,
+                metavar="SECONDS",
+                help="end the role's sessions left in an open transaction this long (0: never;"
+                f" default {access.IDLE_TIMEOUT})",
+            )
+            change.add_argument(
+                "--statement-timeout",
+                type=int,
+                default=access.STATEMENT_TIMEOUT,
+                metavar="SECONDS",
+                help="cancel the role's statements after this long (0: never; default"
+                f" {access.STATEMENT_TIMEOUT})",
+            )
     access_actions.add_parser("list", parents=[common], help="every grant")
     bi = commands.add_parser("bi", help="dashboards as code for BI tools")
     tools = bi.add_subparsers(dest="tool", metavar="TOOL", required=True, parser_class=_Parser)
@@ -350,8 +367,12 @@ def _access(url: str, args: argparse.Namespace) -> int:
         for warning in warnings:
             print(warning, file=sys.stderr)
         return EXIT_OK
-    change = access.grant if args.action == "grant" else access.revoke
-    print(change(url, args.role, args.client))
+    if args.action == "grant":
+        if args.idle_timeout < 0 or args.statement_timeout < 0:
+            raise StoreError("--idle-timeout and --statement-timeout are seconds, 0 or more")
+        print(access.grant(url, args.role, args.client, args.idle_timeout, args.statement_timeout))
+    else:
+        print(access.revoke(url, args.role, args.client))
     return EXIT_OK
 
 

@@ -103,12 +103,15 @@ okr_access = sa.Table(
 )
 
 # A role reads its own grants only: the marts' policy (macros/okr_access.sql) reads this table
-# as the querying role, so what a role may see there is what it may see in the marts.
+# as the querying role, so what a role may see there is what it may see in the marts. No column
+# statistics: the planner's estimates would tell a role other roles' names and clients.
 sa.event.listen(
     okr_access,
     "after_create",
     sa.DDL(  # type: ignore[no-untyped-call]
-        "alter table okr_access enable row level security;"
+        "alter table okr_access alter column role_name set statistics 0,"
+        " alter column client_id set statistics 0, alter column granted_at set statistics 0;"
+        " alter table okr_access enable row level security;"
         " create policy okr_own_grants on okr_access for select using (exists ("
         "  select 1 from pg_catalog.pg_roles as r"
         "  where r.rolname = okr_access.role_name and pg_catalog.pg_has_role(r.oid, 'MEMBER')))"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -251,7 +253,7 @@ def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Pa
         conn.exec_driver_sql("create role bi_all login")
         conn.exec_driver_sql("grant select on all tables in schema public to bi_all")
     for args, message in (
-        (["--role", "owner_friend", "--client", ACME], "may act as the owner of the tables"),
+        (["--role", "owner_friend", "--client", ACME], "may act as the owner of okr's tables"),
         (["--role", "role_maker", "--client", ACME], "has createrole"),
         (["--role", "bi_all", "--client", ACME], "can read int_okr__"),
         (["--role", "x" * 200, "--client", ACME], "is 200 bytes long; PostgreSQL role names"),
@@ -284,7 +286,9 @@ def test_access_commands_refuse_what_cannot_work(shared: Workspace, tmp_path: Pa
         conn.exec_driver_sql("grant select on okr_events to agency")
     warned = ws.okr("access", "list")
     assert warned.code == 0
-    assert warned.err == "warning: role 'agency' can read okr_events (revoke that first)\n"
+    assert warned.err == (
+        "warning: role 'agency' can read okr_events, or columns of it (revoke that first)\n"
+    )
     with admin.begin() as conn:
         conn.exec_driver_sql("revoke select on okr_events from agency")
     admin.dispose()
@@ -308,6 +312,20 @@ def test_a_revoked_role_reads_nothing(shared: Workspace) -> None:
     assert twice.code == 0 and "nothing changed" in twice.out
 
 
+def published_rows(path: Path) -> dict[str, list[tuple[str, ...]]]:
+    """Every mart of a published file, without the moment a build describes."""
+    with duckdb.connect(str(path), read_only=True) as published:
+        found = {}
+        for mart in mart_names():
+            cursor = published.execute(f"select * from {mart}")
+            names = [d[0] for d in cursor.description]
+            found[mart] = sorted(
+                tuple(str(v) for k, v in zip(names, row, strict=True) if k not in MOMENT)
+                for row in cursor.fetchall()
+            )
+        return found
+
+
 def test_publish_a_client_file_with_its_rows_only(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -328,9 +346,279 @@ def test_publish_a_client_file_with_its_rows_only(
             assert clients == [(HOSTILE,)], mart
             count = published.execute(f"select count(*) from {mart}").fetchone()
             assert count is not None and count[0] == n // 2, mart  # half: two equal clients
+    # another client's activity leaves the client's file as it was (no shared counter)
+    seen = published_rows(target)
+    more, more_metrics = demo_copies(tmp_path, (ACME,), prefix="more-")
+    assert ws.okr("append", str(more)).code == 0
+    assert ws.okr("ingest", str(more_metrics)).code in (0, 3)  # the same rows: duplicates
+    assert ws.okr("build").code == 0
+    again = tmp_path / "again.duckdb"
+    assert ws.okr("publish", "--client", HOSTILE, "--to", str(again)).code == 0
+    assert published_rows(again) == seen
     # (test_superset opens a client's file with the DuckDB that BI tools bundle)
     unknown = ws.okr("publish", "--client", "nobody", "--to", str(tmp_path / "nobody.duckdb"))
     assert unknown.code == 1 and "no rows of client 'nobody'" in unknown.err
     assert not (tmp_path / "nobody.duckdb").exists()
     nowhere = ws.okr("publish", "--client", ACME)
     assert nowhere.code == 1 and "needs --to FILE" in nowhere.err
+
+
+def estimate(url: str, role: str, sql: str) -> float:
+    """The planner's row estimate for `sql`, as `role` asks for it."""
+    engine = as_role(url, role)
+    try:
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"explain (format json) {sql}").scalar_one()
+    finally:
+        engine.dispose()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def as_acme_sees(url: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every mart as acme_reader reads it, without the moment a build describes."""
+    engine = as_role(url, "acme_reader")
+    try:
+        with engine.connect() as conn:
+            return {
+                mart: sorted(
+                    tuple(str(v) for k, v in row._mapping.items() if k not in MOMENT)
+                    for row in conn.execute(sa.text(f"select * from {mart}"))
+                )
+                for mart in mart_names()
+            }
+    finally:
+        engine.dispose()
+
+
+MOMENT = {"as_of_at", "known_at"}  # when the build ran: the same for every client
+SECRET = "Beta secret plan"  # a title only beta has
+SECRET_VALUE = 7777  # a KPI value only beta has
+
+
+def add_plan(ws: Workspace, client: str, title: str, value: float) -> None:
+    """An objective titled `title` and a KPI (max) observed at `value` every day of July."""
+    at = "2026-07-01T09:00:00Z"
+    period = {"level": "company", "period": "2026-Q3", "owner": "zed"}
+    plan = [
+        {"event_id": f"{title}-o", "event_type": "objective_created", "client_id": client,
+         "entity_id": "o-plan", "occurred_at": at, "payload": {"title": title, **period}},
+        {"event_id": f"{title}-k", "event_type": "kpi_defined", "client_id": client,
+         "entity_id": "k-plan", "occurred_at": at,
+         "payload": {"name": "Plan", "aggregation": "max"}},
+    ]  # fmt: skip
+    (ws.folder / "plan.jsonl").write_text("".join(json.dumps(e) + "\n" for e in plan))
+    assert ws.okr("append", "plan.jsonl").code == 0
+    (ws.folder / "plan.csv").write_text(
+        "client_id,kpi_id,observed_at,value\n"
+        + "".join(f'"{client}",k-plan,2026-07-{d:02d}T12:00:00Z,{value}\n' for d in range(1, 31))
+    )
+    ingested = ws.okr("ingest", "plan.csv")
+    assert ingested.code == 0, ingested.err
+
+
+def test_another_clients_activity_and_values_show_nowhere(shared: Workspace) -> None:
+    """acme's rows do not move when beta appends and the marts are rebuilt (no shared counter),
+    and the planner's estimates tell acme nothing of beta's titles and values, even once
+    the marts have been analysed."""
+    ws = shared
+    # each client gets a plan and a KPI of its own (the same rows in number: a third each)
+    add_plan(ws, ACME, "Acme secret plan", 1111)
+    add_plan(ws, HOSTILE, "Hostile secret plan", 2222)
+    assert ws.okr("build").code == 0
+    before = as_acme_sees(ws.url)
+    add_plan(ws, BETA, SECRET, SECRET_VALUE)
+    built = ws.okr("build")
+    assert built.code == 0, built.err
+    secret_rows = f"select count(*) as n from okr_objectives where title = '{SECRET}'"
+    assert query(ws.url, secret_rows) == [{"n": 1}]
+    assert as_acme_sees(ws.url) == before  # event numbers, watermarks: nothing moved
+
+    # what autovacuum would do sooner or later: statistics gathered, by the owner
+    readable = ["okr_access", *mart_names()]  # what a client role may read
+    for table in readable:
+        ws.execute(f"analyze {table}")
+    gathered = query(ws.url, "select count(*) as n from pg_stats where tablename = any(array["
+                     + ", ".join(f"'{t}'" for t in readable) + "])")  # fmt: skip
+    assert gathered == [{"n": 0}]
+    made_up = "Nobody plan"
+    for mart in ("okr_objectives", "okr_objective_daily"):
+        asked = {
+            title: estimate(ws.url, "acme_reader", f"select 1 from {mart} where title = '{title}'")
+            for title in (SECRET, made_up)
+        }
+        assert asked[SECRET] == asked[made_up], (mart, asked)
+        prefix = {
+            p: estimate(
+                ws.url, "acme_reader", f"select 1 from {mart} where title < '{p}' collate \"C\""
+            )
+            for p in ("Beta", "Beta s", "A")
+        }
+        assert len(set(prefix.values())) == 1, (mart, prefix)
+
+    def values() -> tuple[float, float]:
+        sql = "select 1 from okr_kpi_rollups where value = {}"
+        return tuple(  # type: ignore[return-value]
+            estimate(ws.url, "acme_reader", sql.format(v)) for v in (SECRET_VALUE, 1234.5)
+        )
+
+    assert values()[0] == values()[1]
+    # statistics from before this version, on an incremental mart: the probe works on them
+    # (beta's value is told from a made-up one), and the next build removes them
+    columns = query(
+        ws.url,
+        "select attname from pg_attribute where attrelid = 'okr_kpi_rollups'::regclass"
+        " and attnum > 0 and not attisdropped",
+    )
+    ws.execute(
+        "alter table okr_kpi_rollups "
+        + ", ".join(f"alter column {c['attname']} set statistics 100" for c in columns)
+    )
+    ws.execute("analyze okr_kpi_rollups")
+    stats = "select count(*) as n from pg_stats where tablename = 'okr_kpi_rollups'"
+    assert query(ws.url, stats)[0]["n"] > 0
+    assert values()[0] > values()[1]
+    assert ws.okr("build").code == 0
+    assert query(ws.url, stats) == [{"n": 0}]
+    assert values()[0] == values()[1]
+
+
+def test_every_privilege_path_is_refused_and_listed(shared: Workspace) -> None:
+    ws = shared
+    admin = sa.create_engine(ws.url)
+    paths = {
+        "column_reader": ("grant select (client_id, payload) on okr_events to column_reader",
+                          "can read okr_events, or columns of it"),
+        "trigger_maker": ("grant trigger on okr_events to trigger_maker",
+                          "holds more than select on okr_events"),
+        "referrer": ("grant references (event_id) on okr_events to referrer",
+                     "holds more than select on okr_events"),
+        "truncater": ("grant truncate on okr_observations to truncater",
+                      "holds more than select on okr_observations"),
+        "mart_writer": ("grant update (title) on okr_objectives to mart_writer",
+                        "holds more than select on okr_objectives"),
+        "owner_heir": ("grant postgres to owner_heir", "may act as the owner of okr's tables"),
+        "new_tables": ("alter default privileges in schema public grant select on tables"
+                       " to new_tables", "by the default privileges of okr's owner"),
+    }  # fmt: skip
+    with admin.begin() as conn:
+        for role, (privilege, _) in paths.items():
+            conn.exec_driver_sql(f"create role {role} login")
+            conn.exec_driver_sql(privilege)
+        conn.exec_driver_sql("create role plain login")
+    for role, (_, reason) in paths.items():
+        run = ws.okr("access", "grant", "--role", role, "--client", ACME)
+        assert run.code == 1 and reason in run.err and run.err.count("\n") == 1, run.err
+    ws.execute("alter default privileges in schema public revoke select on tables from new_tables")
+    # a security-definer function of the owner: whoever may run it acts as the owner
+    ws.execute(
+        "create function public.count_events() returns bigint language sql security definer"
+        " as 'select count(*) from public.okr_events'"
+    )
+    run = ws.okr("access", "grant", "--role", "plain", "--client", ACME)
+    ws.execute("drop function public.count_events()")
+    assert run.code == 1 and "may run count_events(), which runs with" in run.err
+    # a client's own default privileges are its own business: grants go on
+    engine = as_role(ws.url, "acme_reader")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("alter default privileges grant select on tables to public")
+    engine.dispose()
+    granted = ws.okr("access", "grant", "--role", "plain", "--client", BETA)
+    assert granted.code == 0, granted.err
+    assert ws.okr("access", "list").err == ""
+
+    # privileges gained after the grant, and membership between granted roles: list warns
+    with admin.begin() as conn:
+        conn.exec_driver_sql("grant trigger on okr_events to plain")
+        conn.exec_driver_sql("grant acme_reader to beta_reader")
+    warned = ws.okr("access", "list").err.splitlines()
+    assert warned == [
+        "warning: role 'beta_reader' is a member of role 'acme_reader', so it also reads what"
+        " 'acme_reader' was granted",
+        "warning: role 'plain' holds more than select on okr_events (write, truncate, references"
+        " or trigger; revoke that first)",
+    ]
+    with admin.begin() as conn:
+        conn.exec_driver_sql("revoke trigger on okr_events from plain")
+        conn.exec_driver_sql("revoke acme_reader from beta_reader")
+    admin.dispose()
+    assert ws.okr("access", "revoke", "--role", "plain", "--client", BETA).code == 0
+
+
+def test_a_policy_or_grant_changed_by_hand_is_put_back(shared: Workspace) -> None:
+    ws = shared
+    ws.execute("alter policy okr_client_rows on okr_kpi_rollups using (true)")  # incremental
+    ws.execute("create policy everything on okr_objectives for select using (true)")
+    assert clients_seen(ws.url, "acme_reader") == set(CLIENTS)  # the holes are real
+    ws.execute("revoke select on okr_scorecard from acme_reader")
+    built = ws.okr("build")
+    assert built.code == 0, built.err
+    assert_each_role_reads_its_clients(ws.url)
+    policies = query(
+        ws.url,
+        "select polname, pg_get_expr(polqual, polrelid) as qual from pg_policy"
+        " where polrelid in ('okr_kpi_rollups'::regclass, 'okr_objectives'::regclass)",
+    )
+    assert [p["polname"] for p in policies] == ["okr_client_rows", "okr_client_rows"]
+    assert policies[0]["qual"] == policies[1]["qual"]
+
+
+def test_a_client_cannot_hold_up_builds_or_other_clients(shared: Workspace) -> None:
+    ws = shared
+    settings = query(
+        ws.url,
+        "select unnest(s.setconfig) as setting from pg_db_role_setting as s"
+        " join pg_roles as r on r.oid = s.setrole where r.rolname = 'acme_reader'",
+    )
+    assert {r["setting"] for r in settings} == {
+        "idle_in_transaction_session_timeout=60s",
+        "statement_timeout=300s",
+    }
+    # a transaction left open after one select: the build waits 2 s per try, then names it
+    holder = as_role(ws.url, "acme_reader").connect()  # its transaction begins with the select
+    holder.exec_driver_sql("select count(*) from okr_objectives")
+    waits: list[float] = []
+    stop = threading.Event()
+
+    def beta_reads() -> None:  # another client reading all along
+        engine = as_role(ws.url, "beta_reader")
+        with engine.connect() as conn:
+            while not stop.is_set():
+                start = time.monotonic()
+                conn.exec_driver_sql("select count(*) from okr_objectives").scalar_one()
+                conn.rollback()
+                waits.append(time.monotonic() - start)
+                time.sleep(0.05)
+        engine.dispose()
+
+    reader = threading.Thread(target=beta_reads)
+    reader.start()
+    try:
+        start = time.monotonic()
+        blocked = run_okr("build", "--warehouse", ws.url, cwd=ws.folder,
+                          env={"OKR_LOCK_TIMEOUT": "2"})  # fmt: skip
+        took = time.monotonic() - start
+    finally:
+        stop.set()
+        reader.join()
+        holder.close()
+    assert blocked.code == 1, blocked.err
+    error = blocked.err.strip().splitlines()[-1]
+    assert error.startswith("okr: error: dbt build on ") and "within 2 s, 3 times" in error
+    assert "role 'acme_reader'" in error
+    assert blocked.err.count("trying again") == 2
+    assert took < 240
+    assert waits and max(waits) < 2 + 1.5, max(waits)  # never longer than the lock timeout
+    assert ws.okr("build").code == 0  # let go: the build goes through
+    assert_each_role_reads_its_clients(ws.url)
+
+    # the idle timeout itself: a role granted with 1 s loses a transaction it leaves open
+    ws.execute("create role dozer login")
+    granted = ws.okr("access", "grant", "--role", "dozer", "--client", BETA, "--idle-timeout", "1")
+    assert granted.code == 0, granted.err
+    dozer = as_role(ws.url, "dozer").connect()
+    dozer.exec_driver_sql("select count(*) from okr_objectives")
+    time.sleep(2)
+    with pytest.raises(sa.exc.DBAPIError):  # the server ended the session
+        dozer.exec_driver_sql("select 1")
+    dozer.invalidate()
+    assert ws.okr("access", "revoke", "--role", "dozer", "--client", BETA).code == 0

@@ -22,12 +22,8 @@ TABLES = {
     "okr_key_result_daily": "client_id, key_result_id, date_day",
     "okr_objective_daily": "client_id, objective_id, date_day",
 }
-# The moment a build describes and the watermarks it read differ between any two builds.
-LINEAGE = {
-    "as_of_at",
-    "known_at",
-    *(f"built_through_{w}" for w in ("event_no", "observation_no", "recorded_at")),
-}
+# The moment a build describes differs between any two builds.
+LINEAGE = {"as_of_at", "known_at"}
 
 MORE_CSV = """client_id,kpi_id,observed_at,value,source,segment,recorded_at
 acme,k-sum,2026-01-06T12:00:00Z,11,ga4,us,

@@ -3,7 +3,8 @@
     a one-line summary a person can read ("target of 'New trials' changed from 1,500 to 1,200:
     trade show took priority"). An entity is named by a key result's title in effect after the
     event, else the title or name the event itself carries, else the entity's latest; "from"
-    values come from the version before.
+    values come from the version before. Numbered per client (sequence_no), so a client's rows
+    say nothing of other clients' activity.
 -#}
 with events as (
 
@@ -138,7 +139,9 @@ final as (
         cast(entity_name as {{ dbt.type_string() }}) as entity_name,
         cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
-        cast(sequence_no as {{ dbt.type_bigint() }}) as sequence_no,
+        -- the client's own count: the store's numbers count every client's events
+        cast(row_number() over (partition by client_id order by sequence_no) as {{ dbt.type_bigint() }})
+            as sequence_no,
         cast(actor as {{ dbt.type_string() }}) as actor,
         cast(summary as {{ dbt.type_string() }}) as summary,
         {{ okr_as_of() }} as as_of_at

@@ -39,7 +39,7 @@ final as (
         cast(scores.confidence as {{ okr_type_double() }}) as confidence,
         cast(scores.value_source as {{ okr_type_text() }}) as value_source,
         cast(scores.value_event_id as {{ okr_type_text() }}) as value_event_id,
-        {{ okr_daily_lineage_columns() }}
+        cast(slices.known_at as {{ dbt.type_timestamp() }}) as known_at
     from scores
     inner join {{ ref('int_okr__slices') }} as slices
         on scores.date_day = slices.date_day

@@ -29,7 +29,7 @@ final as (
         cast(assessed.expected_progress as {{ okr_type_double() }}) as expected_progress,
         cast(assessed.health as {{ okr_type_text() }}) as health,
         cast(assessed.key_result_count as {{ dbt.type_int() }}) as key_result_count,
-        {{ okr_daily_lineage_columns() }}
+        cast(slices.known_at as {{ dbt.type_timestamp() }}) as known_at
     from assessed
     inner join {{ ref('int_okr__slices') }} as slices
         on assessed.date_day = slices.date_day
