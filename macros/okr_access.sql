@@ -11,7 +11,8 @@
       client's values (EXPLAIN would tell another client's titles and numbers). Statistics
       targets are 0, and a mart's statistics gathered before (an incremental mart built by an
       older okr) are removed.
-    - select for every role named in okr_access.
+    - select on every column (not on the table, whose system columns would tell where other
+      clients' rows lie) for every role named in okr_access.
     Without okr_access (input tables not created by okr init) nobody is granted and the hook
     does nothing. Nothing on DuckDB and Spark, which have no row-level security: publish a file
     per client there (okr publish --client).
@@ -51,12 +52,18 @@
             ' where client_id is null))',
             {{ mart }}
         );
+        -- select on the columns, not the table: the system columns (ctid, xmin) would tell
+        -- where other clients' rows lie between a client's own
+        select string_agg(quote_ident(attname), ', ' order by attnum) into name
+        from pg_catalog.pg_attribute
+        where attrelid = {{ mart }}::regclass and attnum > 0 and not attisdropped;
         for grantee in
             select distinct a.role_name
             from {{ access }} as a
             inner join pg_catalog.pg_roles as r on r.rolname = a.role_name
         loop
-            execute format('grant select on %s to %I', {{ mart }}, grantee);
+            execute format('revoke select on %s from %I', {{ mart }}, grantee);
+            execute format('grant select (%s) on %s to %I', name, {{ mart }}, grantee);
         end loop;
     end
     $okr_access$
@@ -71,7 +78,7 @@
         for name in
             select attname from pg_catalog.pg_attribute
             where attrelid = {{ table }}::regclass and attnum > 0 and not attisdropped
-              and attstattarget <> 0
+              and attstattarget is distinct from 0  -- null: the default, from PostgreSQL 17
         loop
             execute format('alter table %s alter column %I set statistics 0', {{ table }}, name);
         end loop;
@@ -89,7 +96,14 @@
                   where c.oid = a.attrelid and s.attname = a.attname
               )
         loop
-            execute name;
+            begin
+                execute name;
+            exception when feature_not_supported then  -- a view depends on the column
+                raise exception 'okr: % has column statistics from before okr removed them (a'
+                    ' client could read other clients'' values from them through explain), and'
+                    ' a view depends on it, so they cannot be removed: drop the view for one'
+                    ' okr build --full-refresh, then create it again', {{ table }};
+            end;
         end loop;
         {%- endif %}
 {%- endmacro %}

@@ -72,11 +72,14 @@ select
         select 1 from tables where pg_catalog.pg_has_role(r.oid, tables.relowner, 'MEMBER')
     ) as owns,
     r.rolcreaterole as creates_roles,
-    exists (
-        select 1 from pg_catalog.pg_roles as d
-        where d.rolname in ('pg_read_all_data', 'pg_write_all_data')
+    (
+        select string_agg(d.rolname, ', ' order by d.rolname) from pg_catalog.pg_roles as d
+        where d.rolname in (
+                'pg_read_all_data', 'pg_write_all_data', 'pg_read_all_stats', 'pg_monitor',
+                'pg_signal_backend', 'pg_read_server_files', 'pg_write_server_files',
+                'pg_execute_server_program', 'pg_maintain')
           and pg_catalog.pg_has_role(r.oid, d.oid, 'MEMBER')
-    ) as reads_all,
+    ) as predefined,
     pg_catalog.has_schema_privilege(r.oid, current_schema(), 'CREATE') as creates_objects,
     (
         select string_agg(p.oid::regprocedure::text, ', ' order by p.oid::regprocedure::text)
@@ -90,6 +93,9 @@ select
         where pg_catalog.has_table_privilege(
                 r.oid, oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
            or pg_catalog.has_any_column_privilege(r.oid, oid, 'INSERT, UPDATE, REFERENCES')
+           -- from PostgreSQL 17: maintain lets a role lock a table against every reader
+           or case when pg_catalog.current_setting('server_version_num')::int >= 170000
+                   then pg_catalog.has_table_privilege(r.oid, oid, 'MAINTAIN') else false end
     ) as writes,
     (
         select string_agg(relname, ', ' order by relname) from tables
@@ -111,7 +117,6 @@ REASONS = {
     "bypasses": "is a superuser or has bypassrls, so row-level security does not apply to it",
     "owns": "may act as the owner of okr's tables, whom row-level security does not restrict",
     "creates_roles": "has createrole, so it could make itself a member of another client's role",
-    "reads_all": "is a member of pg_read_all_data or pg_write_all_data",
     "creates_objects": "may create objects in the schema of the marts (revoke that first)",
     "reads_new_tables": "gets privileges on new tables by the default privileges of okr's owner"
     " (every build makes new tables)",
@@ -129,14 +134,16 @@ def _role_problem(conn: sa.Connection, role: str) -> str | None:
     if found is None:
         return MISSING
     reason = next((reason for name, reason in REASONS.items() if getattr(found, name)), None)
+    if reason is None and found.predefined:
+        reason = f"is a member of {found.predefined}, which reach past row-level security"
     if reason is None and found.runs_as_owner:
         reason = f"may run {found.runs_as_owner}, which runs with the owner's rights (revoke that)"
     if reason is None and found.reads:
         reason = f"can read {found.reads}, or columns of it (revoke that first)"
     if reason is None and found.writes:
         reason = (
-            f"holds more than select on {found.writes} (write, truncate, references or"
-            " trigger; revoke that first)"
+            f"holds more than select on {found.writes} (write, truncate, references,"
+            " trigger or maintain; revoke that first)"
         )
     return reason
 
@@ -216,14 +223,19 @@ def _tables(conn: sa.Connection) -> list[str]:
 
 
 def _privileges(conn: sa.Connection, verb: str, role: str) -> None:
-    """grant (or revoke) select on okr_access and the marts, and usage of their schema."""
+    """grant (or revoke) select on the columns of okr_access and the marts (not on the tables,
+    whose system columns ctid and xmin would tell where other clients' rows lie), and usage of
+    their schema. Revoking select on a table revokes it on its columns too."""
     quote = conn.dialect.identifier_preparer.quote
-    to = "to" if verb == "grant" else "from"
     schema: str = conn.execute(sa.text("select current_schema()")).scalar_one()
     if verb == "grant":
         conn.exec_driver_sql(f"grant usage on schema {quote(schema)} to {quote(role)}")
+    inspector = sa.inspect(conn)
     for table in _tables(conn):
-        conn.exec_driver_sql(f"{verb} select on {quote(table)} {to} {quote(role)}")
+        conn.exec_driver_sql(f"revoke select on {quote(table)} from {quote(role)}")
+        if verb == "grant":
+            columns = ", ".join(quote(c["name"]) for c in inspector.get_columns(table))
+            conn.exec_driver_sql(f"grant select ({columns}) on {quote(table)} to {quote(role)}")
 
 
 def _timeouts(conn: sa.Connection, role: str, idle: int, statement: int) -> None:
@@ -268,7 +280,11 @@ def grant(
                         " access, or changed by hand): run okr build, then grant"
                     )
                 if conn.execute(sa.select(okr_access).where(_matching(role, client))).first():
-                    return f"role {role!r} already reads {_what(client)}; nothing changed"
+                    _timeouts(conn, role, idle_timeout, statement_timeout)
+                    return (
+                        f"role {role!r} already reads {_what(client)}; its timeouts are set,"
+                        " nothing else changed"
+                    )
                 conn.execute(
                     okr_access.insert().values(
                         role_name=role, client_id=client, granted_at=utc_now()

@@ -26,6 +26,10 @@ class BuildError(OkrError):
     """dbt failed; the message carries dbt's own reason."""
 
 
+class LockTimeout(BuildError):
+    """dbt failed only because PostgreSQL's lock_timeout ran out on some tables."""
+
+
 def profile_for(url: str) -> dict[str, Any]:
     """A dbt output for a SQLAlchemy warehouse URL: the models go where the event tables are."""
     parsed = sa.make_url(url)
@@ -102,11 +106,10 @@ class DbtProject:
         killed) may have moved int_okr__slices' watermarks past days its daily marts never
         received: the next build forgets them first and slices every day again."""
         unfinished = self.folder / "build-unfinished"
-        checks = [before] if before is not None else []
 
         def ready() -> None:
-            while checks:
-                checks.pop()()  # the gate: once, not again on a retry
+            if before is not None:
+                before()  # the gate, on every attempt: rows may have come in meanwhile
             if unfinished.exists():
                 forget_slices(self.url)
             unfinished.touch()
@@ -115,9 +118,7 @@ class DbtProject:
             try:
                 self.run("build", variables, options, ready)
                 break
-            except BuildError as err:
-                if "lock timeout" not in str(err):
-                    raise
+            except LockTimeout:
                 holders = lock_holders(self.url)
                 if attempt == LOCK_ATTEMPTS:
                     raise BuildError(
@@ -158,7 +159,8 @@ class DbtProject:
             reason = outcome["reason"] if outcome else f"dbt stopped unexpectedly (exit {code})"
             if is_locked(Exception(reason)):
                 raise translate(Exception(reason), self.url)
-            raise BuildError(
+            failure = LockTimeout if outcome and outcome.get("lock_timeout") else BuildError
+            raise failure(
                 f"dbt {command} failed on {display(self.url)}: {reason} "
                 f"(log: {self.folder / 'logs' / 'dbt.log'})"
             )
@@ -175,7 +177,9 @@ def _environment(url: str) -> dict[str, str]:
         return {"SPARK_REMOTE": remote_of(url)}
     if sa.make_url(url).get_backend_name() == "postgresql":
         options = os.environ.get("PGOPTIONS", "")
-        return {"PGOPTIONS": f"{options} -c lock_timeout={round(lock_timeout() * 1000)}".strip()}
+        # 0 would mean "wait forever" to PostgreSQL: at least a millisecond
+        milliseconds = max(1, round(lock_timeout() * 1000))
+        return {"PGOPTIONS": f"{options} -c lock_timeout={milliseconds}".strip()}
     return {}
 
 
@@ -253,7 +257,7 @@ def _parse(request: dict[str, Any]) -> Any:
     return parsed.result if parsed.success else None
 
 
-def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str]:
+def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str, bool]:
     """Run the dbt command in this process through dbtRunner, on the parsed manifest; progress
     goes to standard error."""
     from dbt.cli.main import dbtRunner
@@ -268,11 +272,13 @@ def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str]:
     result = dbtRunner(manifest=manifest, callbacks=[progress]).invoke(args)
     progress.summarise()
     if result.success:
-        return True, ""
+        return True, "", False
     reason = progress.failures[0] if progress.failures else str(result.exception or "see the log")
     if len(progress.failures) > 1:
         reason += f" (and {len(progress.failures) - 1} more)"
-    return False, _one_line(reason) + progress.marts_outcome()
+    # PostgreSQL's message for SQLSTATE 55P03 (in English, the server's default lc_messages)
+    locked = bool(progress.failures) and all("lock timeout" in f for f in progress.failures)
+    return False, _one_line(reason) + progress.marts_outcome(), locked
 
 
 def _one_line(text: str) -> str:
@@ -331,8 +337,8 @@ class _Progress:
 
 
 def _serve(request: dict[str, Any], manifest: Any) -> dict[str, Any]:
-    success, reason = _invoke(request, manifest)
-    return {"success": success, "reason": reason}
+    success, reason, locked = _invoke(request, manifest)
+    return {"success": success, "reason": reason, "lock_timeout": locked}
 
 
 if __name__ == "__main__":
