@@ -173,8 +173,11 @@ def test_a_failed_test_says_which_marts_kept_their_rows(duckdb_workspace: Worksp
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     assert ws.okr("ingest", "sum.csv").code == 0
     assert ws.okr("build").code == 0
+    # the day recorded first: the next build's lookback (24 hours before the latest
+    # recorded_at, 5 January) does not reach it, so the duplicate stays
     ws.execute(
-        "insert into int_okr__kpi_daily_segments select * from int_okr__kpi_daily_segments limit 1"
+        "insert into int_okr__kpi_daily_segments"
+        " select * from int_okr__kpi_daily_segments order by max_recorded_at limit 1"
     )
     new = {"title": "New", "level": "team", "period": "2026-Q1"}
     assert ws.append([event("o-new", "objective_created", "o-new", JAN1, new)]).code == 0
