@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from postgres import PostgresServer, spare_port
 
 import okr_plugin.spark  # noqa: F401 - registers the sc:// dialect for the tests' own queries
+from okr_plugin.resources import mart_names
 
 OKR = str(Path(sys.executable).with_name("okr"))
 WAREHOUSES = ["duckdb", "postgres"]
@@ -207,23 +208,10 @@ LOAD_ORDER = {"sequence_no"}
 def snapshot(ws: Workspace, ignore: set[str] = LOAD_ORDER) -> dict[str, list[tuple[str, ...]]]:
     """The contents of every mart, row by row (as text, sorted, without the columns in
     `ignore`): to compare two builds."""
-    tables = [
-        "okr_objectives",
-        "okr_key_results",
-        "okr_alignment",
-        "okr_kpis",
-        "okr_kpi_rollups",
-        "okr_scorecard",
-        "okr_annotations",
-        "okr_event_log",
-        "okr_key_result_daily",
-        "okr_objective_daily",
-        "okr_annotation_days",
-    ]
     return {
         table: sorted(
             tuple(str(value) for column, value in row.items() if column not in ignore)
             for row in ws.rows(f"select * from {table}")
         )
-        for table in tables
+        for table in mart_names()
     }
