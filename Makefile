@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test install system clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,11 @@ install: $(BIN)/python
 demo: install
 	$(BIN)/okr demo
 
-test: install
+# PostgreSQL, Chromium and Java for the tests (installed when run as root, else named)
+system:
+	scripts/system-deps
+
+test: system install
 	$(BIN)/ruff check okr_plugin tests bench
 	$(BIN)/ruff format --check okr_plugin tests bench
 	$(BIN)/mypy okr_plugin
