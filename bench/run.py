@@ -230,7 +230,7 @@ def run_server(kind: str, rows: int, folder: Path, env: dict[str, str]) -> dict[
         else:
             from postgres import spare_port
 
-            from okr_plugin import spark
+            from okr_plugin.sparkconnect import server as spark
 
             base = stack.enter_context(spark.server(folder / "spark", spare_port()))
             url = f"{base}/bench"

@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from .backends import backend_for
 from .errors import StoreError
 from .events import InvalidEvent, identifier, utc_now
 from .resources import mart_names
@@ -22,10 +23,6 @@ from .store import Store
 from .warehouse import display, translate
 
 MAX_ROLE_BYTES = 63  # PostgreSQL's longest identifier; a longer name is cut, not refused
-NOT_POSTGRES = (
-    "okr access needs PostgreSQL (row-level security); on DuckDB publish a file per client:"
-    " okr publish --client CLIENT --to FILE"
-)
 
 
 @dataclass
@@ -44,8 +41,10 @@ def _what(client: str | None) -> str:
 
 
 def _store(url: str) -> Store:
-    if sa.make_url(url).get_backend_name() != "postgresql":
-        raise StoreError(NOT_POSTGRES)
+    """The store of a warehouse whose row-level security okr access manages."""
+    reason = backend_for(url).access_instead
+    if reason is not None:
+        raise StoreError(reason)
     return Store(url)
 
 

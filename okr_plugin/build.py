@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -14,12 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .backends import Backend, backend_for
 from .child import run_child, serve
-from .errors import OkrError, StoreError
+from .errors import OkrError
 from .resources import mart_names, project_dir
-from .settings import duckdb_memory_limit, lock_timeout, work_dir
-from .spark import database_of, is_spark, remote_of
-from .warehouse import create_engine, display, is_locked, translate
+from .settings import lock_timeout, work_dir
+from .warehouse import display, is_locked, translate
 
 
 class BuildError(OkrError):
@@ -30,52 +29,8 @@ class LockTimeout(BuildError):
     """dbt failed only because PostgreSQL's lock_timeout ran out on some tables."""
 
 
-def profile_for(url: str) -> dict[str, Any]:
-    """A dbt output for a SQLAlchemy warehouse URL: the models go where the event tables are."""
-    parsed = sa.make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "duckdb":
-        if not parsed.database or parsed.database == ":memory:":
-            raise StoreError("dbt needs a DuckDB file: use --warehouse path/to/okr.duckdb")
-        return {
-            "type": "duckdb",
-            "path": parsed.database,
-            "schema": "main",
-            "threads": 2,
-            "settings": {"memory_limit": duckdb_memory_limit()},
-        }
-    if backend == "postgresql":
-        return {
-            "type": "postgres",
-            "host": parsed.host or "localhost",
-            "port": parsed.port or 5432,
-            "user": parsed.username or os.environ.get("PGUSER") or getpass.getuser(),
-            "password": parsed.password or os.environ.get("PGPASSWORD", ""),
-            "dbname": parsed.database or "postgres",
-            "schema": "public",
-            "threads": 4,
-        }
-    if backend == "sc":
-        # dbt-spark's session method, whose session is the Spark Connect server of $SPARK_REMOTE
-        # (set for the dbt process by DbtProject.run): the tables go to the session's database.
-        return {
-            "type": "spark",
-            "method": "session",
-            "host": remote_of(url),
-            "schema": database_of(url),
-            # Spark runs the queries; most are small and wait on Connect and the scheduler, so
-            # more threads than cores help (the demo's build: 79 s with 2, 61 s with 4)
-            "threads": 4,
-            "server_side_parameters": {"spark.sql.session.timeZone": "UTC"},
-        }
-    raise StoreError(
-        f"okr build supports DuckDB, PostgreSQL and Spark warehouses, not {backend}; "
-        "use the dbt project directly with your own profile"
-    )
-
-
-def _write_profile(url: str, folder: Path) -> None:
-    profile = {"okr_plugin": {"target": "okr", "outputs": {"okr": profile_for(url)}}}
+def _write_profile(backend: Backend, folder: Path) -> None:
+    profile = {"okr_plugin": {"target": "okr", "outputs": {"okr": backend.dbt_profile()}}}
     # JSON is YAML; dbt reads it as profiles.yml. It may hold a password: owner only.
     path = folder / "profiles.yml"
     path.touch(mode=0o600, exist_ok=True)
@@ -91,8 +46,11 @@ class DbtProject:
     (the store, the scorecard) work again as soon as dbt is done.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, progress: bool = True) -> None:
+        """progress: dbt's progress lines on standard error."""
         self.url = url
+        self.progress = progress
+        self.backend = backend_for(url)
         self.folder = work_dir(url)
 
     def build(
@@ -111,7 +69,7 @@ class DbtProject:
             if before is not None:
                 before()  # the gate, on every attempt: rows may have come in meanwhile
             if unfinished.exists():
-                forget_slices(self.url)
+                self.forget_slices()
             unfinished.touch()
 
         for attempt in range(1, LOCK_ATTEMPTS + 1):
@@ -119,7 +77,7 @@ class DbtProject:
                 self.run("build", variables, options, ready)
                 break
             except LockTimeout:
-                holders = lock_holders(self.url)
+                holders = self.backend.lock_holders()
                 if attempt == LOCK_ATTEMPTS:
                     raise BuildError(
                         f"dbt build on {display(self.url)} could not lock a mart within"
@@ -135,6 +93,18 @@ class DbtProject:
                 )
         unfinished.unlink()
 
+    def forget_slices(self) -> None:
+        """Drop int_okr__slices, so that the next build slices every day (its watermarks may
+        have moved past days the daily marts never received)."""
+        engine = self.backend.create_engine()
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("drop table if exists int_okr__slices"))
+        except sa.exc.DBAPIError as err:
+            raise translate(err, self.url) from None
+        finally:
+            engine.dispose()
+
     def run(
         self,
         command: str,
@@ -145,13 +115,14 @@ class DbtProject:
         """Run one dbt command (build, test, ...) with extra dbt options such as --select;
         raise BuildError when it fails. `meanwhile` runs while dbt parses the project (see
         child.run_child)."""
-        _write_profile(self.url, self.folder)
+        _write_profile(self.backend, self.folder)
         request = {
             "folder": str(self.folder),
             "command": command,
             "variables": variables or {},
             "options": list(options),
-            "environment": _environment(self.url),
+            "environment": self.backend.dbt_environment(),
+            "progress": self.progress,
         }
         answer = self.folder / "outcome.json"
         outcome, code = run_child("okr_plugin.build", request, answer, meanwhile)
@@ -169,57 +140,6 @@ class DbtProject:
 # Builds on PostgreSQL wait OKR_LOCK_TIMEOUT seconds for each table lock (a client reading a
 # mart in a transaction left open holds up the swap of its new table), this many times.
 LOCK_ATTEMPTS = 3
-
-
-def _environment(url: str) -> dict[str, str]:
-    """The dbt process's environment: Spark Connect's address; PostgreSQL's lock timeout."""
-    if is_spark(url):
-        return {"SPARK_REMOTE": remote_of(url)}
-    if sa.make_url(url).get_backend_name() == "postgresql":
-        options = os.environ.get("PGOPTIONS", "")
-        # 0 would mean "wait forever" to PostgreSQL: at least a millisecond
-        milliseconds = max(1, round(lock_timeout() * 1000))
-        return {"PGOPTIONS": f"{options} -c lock_timeout={milliseconds}".strip()}
-    return {}
-
-
-def lock_holders(url: str) -> str:
-    """Who holds a lock on a mart, as a phrase: "role 'x' (idle in transaction)"."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            found = conn.execute(
-                sa.text(
-                    "select distinct a.usename, a.state from pg_catalog.pg_locks as l"
-                    " inner join pg_catalog.pg_stat_activity as a on a.pid = l.pid"
-                    " inner join pg_catalog.pg_class as c on c.oid = l.relation"
-                    " where l.granted and l.pid <> pg_catalog.pg_backend_pid()"
-                    " and c.relnamespace = pg_catalog.to_regnamespace(current_schema())"
-                    " and c.relname = any(:marts) order by 1, 2"
-                ),
-                {"marts": mart_names()},
-            ).all()
-    except sa.exc.DBAPIError as err:
-        raise translate(err, url) from None
-    finally:
-        engine.dispose()
-    if not found:
-        return "held by a session that has let go since"
-    roles = (f"role {name!r} ({state or 'state not shown'})" for name, state in found)
-    return "held by " + ", ".join(roles)
-
-
-def forget_slices(url: str) -> None:
-    """Drop int_okr__slices, so that the next build slices every day (its watermarks may have
-    moved past days the daily marts never received)."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("drop table if exists int_okr__slices"))
-    except sa.exc.DBAPIError as err:
-        raise translate(err, url) from None
-    finally:
-        engine.dispose()
 
 
 def _arguments(folder: Path, variables: dict[str, Any]) -> list[str]:
@@ -268,7 +188,7 @@ def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str, bool]:
         *_arguments(folder, request["variables"]),
         *request["options"],
     ]
-    progress = _Progress()
+    progress = _Progress(request["progress"])
     result = dbtRunner(manifest=manifest, callbacks=[progress]).invoke(args)
     progress.summarise()
     if result.success:
@@ -291,7 +211,8 @@ class _Progress:
     that did not pass, a count of the tests that did; failures (each naming its node) and what
     became of each mart kept for the error message."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: bool) -> None:
+        self.shown = shown  # the lines on standard error
         self.failures: list[str] = []
         self.tests: Counter[str] = Counter()
         self.marts: dict[str, str] = {}  # mart -> dbt's status for it
@@ -306,7 +227,7 @@ class _Progress:
                 is_test = node.resource_type in ("test", "unit_test")
                 if is_test:
                     self.tests[node.node_status] += 1
-                if not is_test or node.node_status not in ("pass", "skipped"):
+                if self.shown and (not is_test or node.node_status not in ("pass", "skipped")):
                     line = f"  {node.node_status:>7}  {node.resource_type} {node.node_name}\n"
                     sys.stderr.write(line)
                     sys.stderr.flush()
@@ -331,7 +252,7 @@ class _Progress:
         )
 
     def summarise(self) -> None:
-        if self.tests:
+        if self.shown and self.tests:
             counts = ", ".join(f"{n} {status}" for status, n in sorted(self.tests.items()))
             print(f"  tests: {counts}", file=sys.stderr, flush=True)
 

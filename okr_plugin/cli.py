@@ -1,41 +1,29 @@
-"""The `okr` command line."""
+"""The `okr` command line: argparse, printing and exit codes over the application layer
+(app.py), which does the work."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
-from datetime import date, timezone
-from importlib import resources
+from collections.abc import Sequence
+from datetime import UTC, date
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 
 import yaml
 
-from . import __version__, access
-from . import spark as spark_server
-from .build import DbtProject
-from .dashboards import write_superset_bundle
-from .errors import OkrError, StoreError
+from . import __version__, access, app
+from .errors import OkrError
 from .events import InvalidEvent, parse_timestamp
-from .gate.results import GateReport, QualityGateFailed
-from .gate.runner import run_gate
-from .ingest import ingest
-from .publish import nothing_to_publish, publish
-from .report import write_report
-from .scorecard import render_scorecard
-from .settings import resolve_warehouse, work_dir
-from .store import MAX_REASONS_SHOWN, AppendResult, Line, Store, read_lines
-from .warehouse import check_url, display, is_duckdb
+from .gate.results import QualityGateFailed
+from .sparkconnect import DEFAULT_PORT
+from .store import MAX_REASONS_SHOWN, AppendResult
+from .warehouse import display
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_REJECTED = 3
 EXIT_QUALITY = 4
-
-DEMO_AS_OF = "2026-08-15"
-DEMO_CLIENT = "saas-demo"
 
 
 def as_of_value(text: str) -> str:
@@ -48,7 +36,7 @@ def as_of_value(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"--as-of must be a date like 2026-08-15 or an ISO timestamp, got {text!r}"
         ) from None
-    return moment.replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,56 +201,19 @@ def _parser() -> argparse.ArgumentParser:
             help="where its tables, metastore and logs live (default: ./okr-spark)",
         )
     actions.choices["start"].add_argument(
-        "--port", type=int, default=spark_server.DEFAULT_PORT, help="default: 15002"
+        "--port", type=int, default=DEFAULT_PORT, help="default: 15002"
     )
     return parser
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        url = check_url(resolve_warehouse(getattr(args, "warehouse", None)))
-        if args.command == "init":
-            with Store(url) as store:
-                store.init()
-            print(
-                "okr_events, okr_observations, okr_rejected_events, okr_quality_results and"
-                f" okr_quality_runs are ready in {display(url)}"
-            )
-            return EXIT_OK
-        if args.command == "append":
-            return _append(url, args.files)
-        if args.command == "ingest":
-            with Store(url) as store:
-                result = ingest(store, args.files)
-            return _report_append(result, url, "observations")
-        if args.command == "check":
-            report = _check(url, args.vars, args.full, show_passed=True)
-            return EXIT_QUALITY if report.critical else EXIT_OK
-        if args.command == "build":
-            _build(url, args.as_of, args.full_refresh, args.vars)
-            if args.publish:
-                _publish(url, args.to)
-            return EXIT_OK
-        if args.command == "publish":
-            _publish(url, args.to, args.client)
-            return EXIT_OK
-        if args.command == "access":
-            return _access(url, args)
-        if args.command == "bi":
-            print(write_superset_bundle(url, args.out, args.snapshot))
-            return EXIT_OK
-        if args.command == "scorecard":
-            with Store(url) as store:
-                print(render_scorecard(store, client=args.client, period=args.period))
-            return EXIT_OK
-        if args.command == "report":
-            with Store(url) as store:
-                print(write_report(store, args.client, args.period, args.out))
-            return EXIT_OK
-        if args.command == "spark":
-            return _spark(args)
-        return _demo(url)
+        return _run(args)
     except QualityGateFailed as err:
         print(f"okr: error: {err}", file=sys.stderr)
         return EXIT_QUALITY
@@ -274,30 +225,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _open_inputs(files: Sequence[str], stack: ExitStack) -> Iterator[Line]:
-    """Open every input first, so a missing file fails before anything is stored."""
-    handles: list[tuple[str, BinaryIO]] = []
-    for name in files:
-        if name == "-":
-            handles.append(("<stdin>", sys.stdin.buffer))
-            continue
-        path = Path(name)
-        if not path.is_file():
-            raise StoreError(f"{name}: no such file")
-        try:
-            handle: BinaryIO = stack.enter_context(path.open("rb"))
-        except OSError as err:
-            raise StoreError(f"{name}: cannot read it ({err.strerror})") from None
-        handles.append((name, handle))
-    for source, handle in handles:
-        yield from read_lines(source, handle)
-
-
-def _append(url: str, files: Sequence[str]) -> int:
-    with ExitStack() as stack, Store(url) as store:
-        lines = list(_open_inputs(files, stack))
-        result = store.append(lines)
-    return _report_append(result, url)
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "spark":
+        return _spark(args)
+    url = app.warehouse_url(getattr(args, "warehouse", None))
+    if args.command == "init":
+        print(app.init(url))
+        return EXIT_OK
+    if args.command == "append":
+        return _report_append(app.append(args.files, url), url)
+    if args.command == "ingest":
+        return _report_append(app.ingest(args.files, url), url, "observations")
+    if args.command == "check":
+        report = app.check(url, args.vars, args.full, progress=_stderr)
+        for outcome in report.outcomes:
+            print("  " + outcome.line())
+        print(report.summary())
+        return EXIT_QUALITY if report.critical else EXIT_OK
+    if args.command == "build":
+        print(app.build(url, args.as_of, args.full_refresh, args.vars, _stderr).summary())
+        if args.publish:
+            print(app.publish(url, args.to).summary())
+        return EXIT_OK
+    if args.command == "publish":
+        print(app.publish(url, args.to, args.client).summary())
+        return EXIT_OK
+    if args.command == "access":
+        return _access(url, args)
+    if args.command == "bi":
+        print(app.superset_bundle(args.out, url, args.snapshot))
+        return EXIT_OK
+    if args.command == "scorecard":
+        print(app.scorecard(url, args.client, args.period))
+        return EXIT_OK
+    if args.command == "report":
+        print(app.report(args.client, args.period, args.out, url))
+        return EXIT_OK
+    demo = app.demo(url, _stderr)
+    codes = [_report_append(demo.appended, url), _report_append(demo.ingested, url, "observations")]
+    print(demo.built.summary())
+    print()
+    print(demo.scorecard)
+    return max(codes)
 
 
 def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
@@ -309,57 +278,9 @@ def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
-def _check(
-    url: str, variables: dict[str, Any], full: bool, show_passed: bool = False
-) -> GateReport:
-    """Run the quality gate; print its failures (and, for okr check, what passed)."""
-    print(f"checking the input tables of {display(url)}", file=sys.stderr)
-    report = run_gate(url, work_dir(url) / "quality", variables, full, always_report=show_passed)
-    out = sys.stdout if show_passed else sys.stderr
-    for outcome in report.outcomes:
-        if show_passed or not outcome.success:
-            print("  " + outcome.line(), file=out)
-    print(report.summary(), file=out)
-    return report
-
-
-def _build(
-    url: str, as_of: str | None, full_refresh: bool = False, variables: dict[str, Any] | None = None
-) -> None:
-    moment = as_of or "now"
-
-    def gate() -> None:
-        report = _check(url, variables or {}, full=full_refresh)
-        if report.critical:
-            first = report.critical[0]
-            raise QualityGateFailed(
-                f"the quality gate found {len(report.critical)} critical failures, so nothing"
-                f" was built and every table is as it was; first: {first.line().strip()}"
-                " (run okr check for all of them)"
-            )
-        with Store(url) as store:
-            store.init()  # waits for another process's lock; closed before dbt opens the file
-        print(f"building the okr models in {display(url)} as of {moment}", file=sys.stderr)
-
-    # Unit tests pin the rules on fixed rows; they belong to the test suite, not to every build.
-    options = ["--exclude-resource-type", "unit_test"] + (
-        ["--full-refresh"] if full_refresh else []
-    )
-    # the gate runs while dbt starts and parses the project
-    DbtProject(url).build({**(variables or {}), "as_of": as_of}, options, before=gate)
-    print(f"built the okr models in {display(url)} as of {moment}")
-
-
-def _publish(url: str, to: str | None, client: str | None = None) -> None:
-    if not is_duckdb(url):
-        print(f"okr publish: {nothing_to_publish(url)}")
-        return
-    print(publish(url, to, client).summary())
-
-
 def _access(url: str, args: argparse.Namespace) -> int:
     if args.action == "list":
-        found, warnings = access.grants(url)
+        found, warnings = app.grants(url)
         for grant in found:
             print(grant.line())
         if not found:
@@ -368,42 +289,21 @@ def _access(url: str, args: argparse.Namespace) -> int:
             print(warning, file=sys.stderr)
         return EXIT_OK
     if args.action == "grant":
-        if args.idle_timeout < 0 or args.statement_timeout < 0:
-            raise StoreError("--idle-timeout and --statement-timeout are seconds, 0 or more")
-        print(access.grant(url, args.role, args.client, args.idle_timeout, args.statement_timeout))
+        print(app.grant(args.role, args.client, url, args.idle_timeout, args.statement_timeout))
     else:
-        print(access.revoke(url, args.role, args.client))
+        print(app.revoke(args.role, args.client, url))
     return EXIT_OK
 
 
 def _spark(args: argparse.Namespace) -> int:
     if args.action == "stop":
-        spark_server.stop_server(args.folder)
+        app.spark_stop(args.folder)
         print(f"stopped the Spark Connect server of {args.folder}")
         return EXIT_OK
     print(f"starting a Spark Connect server in {args.folder}", file=sys.stderr)
-    url = spark_server.start_server(args.folder, args.port)
+    url = app.spark_start(args.folder, args.port)
     print(f"Spark Connect is ready: use --warehouse {url} (okr spark stop to stop it)")
     return EXIT_OK
-
-
-def _demo(url: str) -> int:
-    demo = resources.files("okr_plugin") / "demo"
-    print(f"loading the demo events and observations into {display(url)}", file=sys.stderr)
-    with (
-        resources.as_file(demo / "saas_2026q3.jsonl") as events,
-        resources.as_file(demo / "observations.csv") as observations,
-        Store(url) as store,
-    ):
-        with events.open("rb") as handle:
-            appended = store.append(list(read_lines("demo/saas_2026q3.jsonl", handle)))
-        ingested = ingest(store, [str(observations)])
-    codes = [_report_append(appended, url), _report_append(ingested, url, "observations")]
-    _build(url, DEMO_AS_OF)
-    with Store(url) as store:
-        print()
-        print(render_scorecard(store, client=DEMO_CLIENT))
-    return max(codes)
 
 
 if __name__ == "__main__":

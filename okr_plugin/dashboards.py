@@ -14,17 +14,15 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 import yaml
 
+from .backends import backend_for
 from .errors import OkrError, StoreError
-from .publish import default_snapshot
 from .resources import bi_dir
-from .warehouse import display, is_duckdb
 
 VERSION = "1.0.0"  # of Superset's import format
 BUNDLE_FOLDER = "okr_plugin_dashboards"
@@ -67,21 +65,6 @@ def question_sql(name: str) -> str:
     while lines and lines[0].startswith("--"):
         lines.pop(0)
     return "\n".join(lines).strip()
-
-
-def superset_uri(url: str, snapshot: str | None = None) -> str:
-    """What Superset connects to: the published DuckDB snapshot, read-only, or the PostgreSQL
-    warehouse itself (without its password: Superset keeps that in its own settings)."""
-    if is_duckdb(url):
-        path = Path(snapshot).expanduser().resolve() if snapshot else default_snapshot(url)
-        return f"duckdb:///{path}"
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise OkrError(f"okr bi superset supports DuckDB and PostgreSQL, not {display(url)}")
-    without_password = sa.engine.URL.create(
-        "postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query
-    )
-    return without_password.render_as_string(hide_password=False)
 
 
 # -- the pieces Superset reads ---------------------------------------------------------------
@@ -309,8 +292,11 @@ def _dashboard_file(source: dict[str, Any], sources: Sources) -> dict[str, Any]:
     }
 
 
-def bundle_files(uri: str, sources: Sources | None = None) -> dict[str, dict[str, Any]]:
-    """Every file of the bundle (path inside the zip → its YAML content)."""
+def bundle_files(
+    uri: str, engine_params: dict[str, Any], sources: Sources | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every file of the bundle (path inside the zip → its YAML content), for a database that
+    Superset reaches at uri with engine_params (the backend's superset_database)."""
     sources = sources or Sources.read()
     database = {
         "database_name": sources.database["database_name"],
@@ -325,14 +311,13 @@ def bundle_files(uri: str, sources: Sources | None = None) -> dict[str, dict[str
         "extra": {"allows_virtual_table_explore": True},
         "version": VERSION,
     }
-    if uri.startswith("duckdb:"):
-        # Read-only: the snapshot is replaced by the next okr publish, never written in place.
-        database["extra"]["engine_params"] = {"connect_args": {"read_only": True}}
+    if engine_params:
+        database["extra"]["engine_params"] = engine_params
     files = {
         # no `type`: Superset's asset import (which overwrites everything) refuses `Dashboard`
         "metadata.yaml": {
             "version": VERSION,
-            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "timestamp": datetime.now(UTC).isoformat(),
         },
         "databases/okr_plugin.yaml": database,
     }
@@ -349,8 +334,8 @@ def bundle_files(uri: str, sources: Sources | None = None) -> dict[str, dict[str
 
 def write_superset_bundle(url: str, out: str, snapshot: str | None = None) -> str:
     """Write the import bundle for this warehouse; return the line to print."""
-    uri = superset_uri(url, snapshot)
-    files = bundle_files(uri)
+    uri, engine_params = backend_for(url).superset_database(snapshot)
+    files = bundle_files(uri, engine_params)
     path = Path(out).expanduser()
     try:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:

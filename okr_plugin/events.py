@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 # Validation limits, one place for goal events (here) and observations (ingest.py).
@@ -305,14 +305,14 @@ def parse_timestamp(path: str, value: Any) -> datetime:
             f"{path} must be an ISO 8601 timestamp like 2026-07-01T09:00:00Z, got {raw[:40]!r}"
         ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     if not YEARS[0] <= parsed.year <= YEARS[1]:
         raise InvalidEvent(f"{path} is out of range: {raw[:40]!r}")
     return parsed
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _reject_constant(name: str) -> Any:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import psycopg
 import sqlalchemy as sa
 
 from .errors import StoreError
@@ -31,7 +30,6 @@ from .events import FUTURE_REASON, MAX_ID, NUL_REASON, YEARS, utc_now
 from .resources import sql_statements
 from .schema import okr_observations, okr_rejected_events
 from .settings import duckdb_memory_limit
-from .spark import append_arrow
 from .store import (
     MAX_REASONS_SHOWN,
     NUL_SHOWN,
@@ -41,7 +39,7 @@ from .store import (
     decode_line,
     last_number,
 )
-from .warehouse import create_engine, one_writer, sql_literal, translate
+from .warehouse import sql_literal, translate
 
 COLUMNS = (
     "event_id",
@@ -76,8 +74,15 @@ SPANS_REASON = (
     "holds the \\xNN marks of a line that is not UTF-8: a record that runs over such a line"
     " (or a text that reads like the marks)"
 )
-CANDIDATE_COLUMNS = (*COLUMNS, "source_file", "line_no", "batch_position")
-REJECTION_COLUMNS = ("source_file", "line_no", "event_id", "raw_text", "reason")
+# The prepared batch's tables, with PostgreSQL's column definitions (its backend copies them
+# into temp tables of the appending transaction).
+STAGED = {
+    "okr_ingest_candidates": "event_id text, client_id text, kpi_id text, observed_at timestamp,"
+    " value double precision, source text, segment text, recorded_at timestamp,"
+    " source_file text, line_no bigint, batch_position bigint",
+    "okr_ingest_rejections": "source_file text, line_no bigint, event_id text, raw_text text,"
+    " reason text",
+}
 
 
 @dataclass
@@ -431,34 +436,31 @@ def _prepare_batch(duck: Any, now: datetime) -> int:
 def ingest(store: Store, names: list[str], now: datetime | None = None) -> AppendResult:
     """Ingest observation files (CSV, Parquet, JSON lines) into the store's warehouse as one
     batch: all of it is stored, or none of it (on Spark, one write per table: see
-    _append_to_spark)."""
+    backends/spark.py)."""
     files = input_files(names)
     store.init()
     now = now or utc_now()
     result = AppendResult()
     try:
-        with one_writer(store.url), store.engine.begin() as conn:
-            numbers = _last_numbers(conn)  # first: they lock the tables
-            if conn.dialect.name == "duckdb":
-                result.duplicates = _prepare(conn.connection.driver_connection, files, now)
-                _append(conn, now, result, numbers)
-            elif conn.dialect.name == "spark":
-                _append_to_spark(conn, files, now, result, numbers)
-            else:
-                with duckdb.connect() as duck:
-                    result.duplicates = _prepare(duck, files, now)
-                    _copy_to_postgres(duck, conn)
-                _append(conn, now, result, numbers)
-    except (sa.exc.DBAPIError, psycopg.Error) as err:  # psycopg's own: COPY's raw connection
+        with store.backend.one_writer(), store.engine.begin() as conn:
+            numbers = _last_numbers(store, conn)  # first: they lock the tables
+            in_batch = store.backend.append_observations(
+                conn,
+                lambda duck: _prepare(duck, files, now),
+                lambda target: _append(target, now, result, numbers),
+                STAGED,
+            )
+            result.duplicates += in_batch  # _append counted the stored ones
+    except sa.exc.DBAPIError as err:
         raise translate(err, store.url) from None
     return result
 
 
-def _last_numbers(conn: sa.Connection) -> tuple[int, int]:
+def _last_numbers(store: Store, conn: sa.Connection) -> tuple[int, int]:
     """The last sequence_no and rejection_no, from which the batch numbers its rows."""
     return (
-        last_number(conn, okr_observations.c.sequence_no),
-        last_number(conn, okr_rejected_events.c.rejection_no),
+        last_number(store.backend, conn, okr_observations.c.sequence_no),
+        last_number(store.backend, conn, okr_rejected_events.c.rejection_no),
     )
 
 
@@ -467,38 +469,6 @@ def _prepare(duck: Any, files: list[InputFile], now: datetime) -> int:
     for file in files:
         reader.load(file)
     return _prepare_batch(duck, now)
-
-
-def _copy_to_postgres(duck: Any, conn: sa.Connection) -> None:
-    """The batch's candidates and rejections into temp tables of the PostgreSQL transaction,
-    by COPY of a CSV that DuckDB writes."""
-    conn.exec_driver_sql(
-        "create temp table okr_ingest_candidates (event_id text, client_id text, kpi_id text,"
-        " observed_at timestamp, value double precision, source text, segment text,"
-        " recorded_at timestamp, source_file text, line_no bigint, batch_position bigint)"
-        " on commit drop"
-    )
-    conn.exec_driver_sql(
-        "create temp table okr_ingest_rejections (source_file text, line_no bigint,"
-        " event_id text, raw_text text, reason text) on commit drop"
-    )
-    raw: Any = conn.connection.driver_connection  # psycopg's own connection, for COPY
-    with tempfile.TemporaryDirectory(prefix="okr-ingest-") as folder:
-        for table, columns in (
-            ("okr_ingest_candidates", CANDIDATE_COLUMNS),
-            ("okr_ingest_rejections", REJECTION_COLUMNS),
-        ):
-            path = Path(folder) / f"{table}.csv"
-            duck.execute(
-                f"copy (select {', '.join(columns)} from {table}) to {sql_literal(str(path))}"
-                " (format csv, header false, force_quote *)"
-            )
-            # force_quote: every text is quoted, so an unquoted empty field is a NULL.
-            with raw.cursor() as cursor, path.open("rb") as handle:
-                copy_sql = f"copy {table} ({', '.join(columns)}) from stdin (format csv)"
-                with cursor.copy(copy_sql) as copy:
-                    while block := handle.read(1 << 20):
-                        copy.write(block)
 
 
 def _append(
@@ -525,45 +495,3 @@ def _append(
         for row in run("first_rejections")
     ]
     run("drop_matches")
-
-
-def _append_to_spark(
-    conn: sa.Connection,
-    files: list[InputFile],
-    now: datetime,
-    result: AppendResult,
-    numbers: tuple[int, int],
-) -> None:
-    """Spark has no transactions, temp tables or deletes. The batch is appended by the same SQL
-    in a DuckDB mirror of what it touches (the stored rows with the batch's event ids), and the
-    new rows and rejections then reach Spark in one DataFrame write per table."""
-    mirror = create_engine("duckdb:///:memory:")
-    try:
-        with mirror.begin() as local:
-            duck: Any = local.connection.driver_connection
-            result.duplicates = _prepare(duck, files, now)
-            okr_observations.create(local)
-            okr_rejected_events.create(local)
-            ids = duck.sql("select distinct event_id from okr_ingest_candidates")
-            session = conn.connection.driver_connection.session  # type: ignore[union-attr]
-            session.createDataFrame(ids.to_arrow_table()).createOrReplaceTempView("okr_batch_ids")
-            stored = session.sql(
-                "select o.* from okr_observations as o"
-                " left semi join okr_batch_ids as b on o.event_id = b.event_id"
-            ).toArrow()
-            duck.register("okr_stored", stored)
-            duck.execute("insert into okr_observations select * from okr_stored")
-            _append(local, now, result, numbers)
-            for table, number, last in (
-                (okr_observations, "sequence_no", numbers[0]),
-                (okr_rejected_events, "rejection_no", numbers[1]),
-            ):
-                columns = ", ".join(c.name for c in table.columns)
-                new = duck.sql(
-                    f"select {columns} from {table.name} where {number} > {last:d}"
-                    f" order by {number}"
-                ).to_arrow_table()
-                if new.num_rows:
-                    append_arrow(conn, table.name, new)
-    finally:
-        mirror.dispose()

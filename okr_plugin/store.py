@@ -9,9 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .backends import Backend, backend_for
 from .events import GoalEvent, InvalidEvent, parse_json_line, utc_now, validate
-from .schema import access_metadata, metadata, okr_events, okr_rejected_events
-from .warehouse import create_engine, insert_rows, lock_until_commit, one_writer, translate
+from .schema import metadata, okr_events, okr_rejected_events
+from .warehouse import translate
 
 MAX_REASONS_SHOWN = 10
 NUL_SHOWN = "\\u0000"  # how a rejected line's NUL characters are kept: PostgreSQL text has none
@@ -85,7 +86,8 @@ def read_lines(source: str, handle: Iterable[bytes]) -> Iterator[Line]:
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.backend = backend_for(url)
+        self.engine = self.backend.create_engine()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -97,12 +99,11 @@ class Store:
         self.close()
 
     def init(self) -> None:
-        """Create the event tables (and okr_access on PostgreSQL); running it again changes
-        nothing."""
+        """Create the event tables (and the backend's own, e.g. okr_access on PostgreSQL);
+        running it again changes nothing."""
         try:
             metadata.create_all(self.engine, checkfirst=True)
-            if self.engine.dialect.name == "postgresql":
-                access_metadata.create_all(self.engine, checkfirst=True)
+            self.backend.init_extras(self.engine)
         except sa.exc.DBAPIError as err:
             # Another process may have created them at the same moment: that is what we wanted.
             if not self._has_tables():
@@ -135,7 +136,7 @@ class Store:
                 )
         self.init()
         try:
-            with one_writer(self.url), self.engine.begin() as conn:
+            with self.backend.one_writer(), self.engine.begin() as conn:
                 self._append_in(conn, parsed, result, now)
         except sa.exc.DBAPIError as err:
             raise translate(err, self.url) from None
@@ -148,7 +149,8 @@ class Store:
         result: AppendResult,
         now: datetime,
     ) -> None:
-        next_seq = last_number(conn, okr_events.c.sequence_no)  # first: it locks the table
+        # first: it locks the table
+        next_seq = last_number(self.backend, conn, okr_events.c.sequence_no)
         known = _stored_hashes(conn, [event.event_id for _, event in parsed])
         rows: list[dict[str, Any]] = []
         for line, event in parsed:
@@ -184,19 +186,18 @@ class Store:
                     }
                 )
         if rows:
-            insert_rows(conn, okr_events, rows)
+            self.backend.insert_rows(conn, okr_events, rows)
         result.accepted += len(rows)
         result.rejected = len(result.rejections)
         self._record_rejections(conn, "okr_events", result.rejections, now)
 
-    @staticmethod
     def _record_rejections(
-        conn: sa.Connection, stream: str, rejections: list[Rejection], now: datetime
+        self, conn: sa.Connection, stream: str, rejections: list[Rejection], now: datetime
     ) -> None:
         if not rejections:
             return
-        first = last_number(conn, okr_rejected_events.c.rejection_no)
-        insert_rows(
+        first = last_number(self.backend, conn, okr_rejected_events.c.rejection_no)
+        self.backend.insert_rows(
             conn,
             okr_rejected_events,
             [
@@ -222,11 +223,11 @@ class Store:
             raise translate(err, self.url) from None
 
 
-def last_number(conn: sa.Connection, column: sa.Column[Any]) -> int:
+def last_number(backend: Backend, conn: sa.Connection, column: sa.Column[Any]) -> int:
     """The highest number yet of a strictly increasing column (sequence_no, rejection_no), from
     which a batch numbers its rows. The table is locked first, until the transaction ends, so
     that concurrent batches number one after the other and see each other's rows."""
-    lock_until_commit(conn, column.table.name)
+    backend.lock_until_commit(conn, column.table.name)
     return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(column), 0))).scalar_one())
 
 

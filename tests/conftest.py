@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 from postgres import PostgresServer, spare_port
 
-import okr_plugin.spark  # noqa: F401 - registers the sc:// dialect for the tests' own queries
 from okr_plugin.resources import mart_names
 
 OKR = str(Path(sys.executable).with_name("okr"))

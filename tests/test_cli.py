@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -87,7 +87,7 @@ def test_reappend_is_a_no_op_and_a_conflict_is_rejected(workspace: Workspace) ->
 def test_sequence_no_increases_and_recorded_at_is_assigned_or_honoured(
     workspace: Workspace,
 ) -> None:
-    before = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=5)
+    before = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=5)
     without_recorded_at = {k: v for k, v in OBJ.items() if k != "recorded_at"}
     assert workspace.append([without_recorded_at]).code == 0
     backfill = event(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from okr_plugin.build import profile_for
+from okr_plugin.backends import backend_for
 from okr_plugin.resources import project_dir
 
 from conftest import Workspace, by_id
@@ -98,7 +98,9 @@ def host_project(workspace: Workspace) -> Path:
             }
         )
     )
-    profile = {"agency": {"target": "dev", "outputs": {"dev": profile_for(workspace.url)}}}
+    profile = {
+        "agency": {"target": "dev", "outputs": {"dev": backend_for(workspace.url).dbt_profile()}}
+    }
     (host / "profiles.yml").write_text(json.dumps(profile))
     return host
 

@@ -4,7 +4,7 @@ changed and a KPI defined after its observations (both recorded late), and after
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from test_kpis_end_to_end import GOALS, JAN1, LAST_JSONL, SUM_CSV
@@ -83,10 +83,10 @@ def test_incremental_equals_full_refresh(workspace: Workspace) -> None:
     # as of today, whose end is still to come: the build's own moment, not a later one that
     # the next build's would precede (the incremental models go on from the moment they
     # describe, and would take nothing new)
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     assert ws.okr("build", "--as-of", today.date().isoformat()).code == 0
     described = ws.rows("select max(as_of_at) as at from okr_kpi_rollups")[0]["at"]
-    assert today.replace(tzinfo=None) < described < datetime.now(timezone.utc).replace(tzinfo=None)
+    assert today.replace(tzinfo=None) < described < datetime.now(UTC).replace(tzinfo=None)
     before = _tables(ws)
     assert not [r for r in before["okr_kpi_rollups"] if r["kpi_id"] == "k-early"]
 

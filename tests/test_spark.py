@@ -29,7 +29,7 @@ from test_score_precision import assert_exact_scores
 from test_scoring_end_to_end import SCENARIO
 
 from okr_plugin.build import DbtProject
-from okr_plugin.spark import remote_of
+from okr_plugin.sparkconnect.dialect import remote_of
 from okr_plugin.warehouse import display
 
 from conftest import LOAD_ORDER, OKR, Workspace, event, new_workspace, write_jsonl

@@ -18,7 +18,7 @@ import time
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def normal(value: Any) -> Any:
     """A value as Superset's JSON carries it: dates and times as UTC epoch milliseconds,
     numbers rounded past float noise."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return round(moment.timestamp() * 1000)
     if isinstance(value, date):
         return normal(datetime(value.year, value.month, value.day))

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from duckdb_engine import Dialect as DuckDBDialect
-from sqlalchemy.dialects import postgresql, registry
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 
 from ..settings import duckdb_memory_limit
@@ -29,7 +29,8 @@ class _BufferedContext(_DuckDBContext):  # type: ignore[misc]
 
 
 class BufferedDuckDBDialect(DuckDBDialect):
-    """duckdb-engine with fully buffered results, registered as `okr_duckdb`."""
+    """duckdb-engine with fully buffered results: the package's `sqlalchemy.dialects` entry
+    point `okr_duckdb`."""
 
     execution_ctx_cls = _BufferedContext
 
@@ -50,14 +51,3 @@ class BufferedDuckDBDialect(DuckDBDialect):
         # `~` and `!~` are PostgreSQL's regex search operators. (A property, so that SQLAlchemy's
         # registry does not take it for an entry point.)
         return postgresql.dialect
-
-
-registry.register("okr_duckdb", __name__, "BufferedDuckDBDialect")
-
-
-def gx_url(url: str) -> str:
-    """The URL GX connects with: DuckDB through okr_duckdb."""
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "duckdb":
-        return parsed.set(drivername="okr_duckdb").render_as_string(hide_password=False)
-    return url

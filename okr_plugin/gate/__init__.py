@@ -6,8 +6,9 @@ checks what is stored, whatever wrote it. Each expectation is critical (a failur
 build before dbt touches a table) or a warning (reported). Every run adds one row per
 expectation to okr_quality_results and rewrites GX's HTML documents in a known folder.
 
-- dialect: the SQLAlchemy dialect through which GX reads a DuckDB warehouse;
 - suites: what is expected of each input table;
 - runner: the GX run (in a child process) and run_gate, its entry point;
 - results: each expectation's outcome, the run's report, and their record in the warehouse.
+
+GX connects through the backend's gx_url and engine options (backends/).
 """

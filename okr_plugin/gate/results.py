@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..backends import Backend
 from ..errors import OkrError
 from ..schema import okr_quality_results, okr_quality_runs
-from ..warehouse import insert_rows
 
 CRITICAL = "critical"
 WARNING = "warning"
@@ -140,7 +140,7 @@ def describe(scopes: list[Scope]) -> str:
     return f"the rows appended since the last passing run ({counts})"
 
 
-def record(engine: sa.Engine, report: GateReport) -> None:
+def record(backend: Backend, engine: sa.Engine, report: GateReport) -> None:
     rows = [
         {
             **asdict(o),
@@ -163,5 +163,5 @@ def record(engine: sa.Engine, report: GateReport) -> None:
         for s in report.scopes
     ]
     with engine.begin() as conn:
-        insert_rows(conn, okr_quality_results, rows)
-        insert_rows(conn, okr_quality_runs, runs)
+        backend.insert_rows(conn, okr_quality_results, rows)
+        backend.insert_rows(conn, okr_quality_runs, runs)

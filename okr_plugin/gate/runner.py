@@ -9,21 +9,20 @@ import sys
 import tempfile
 import uuid
 from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from ..backends import Backend, backend_for
 from ..child import run_child, serve
 from ..errors import StoreError
 from ..events import utc_now
 from ..resources import project_variable
 from ..schema import okr_quality_runs
-from ..spark import is_spark
 from ..store import Store
-from ..warehouse import engine_options, translate
-from .dialect import gx_url
+from ..warehouse import translate
 from .results import (
     SAMPLE_IDS,
     WARNING,
@@ -44,10 +43,10 @@ from .suites import (
 )
 
 
-def _quiet_gx(url: str) -> None:
+def _quiet_gx(backend: Backend) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
-    if not is_spark(url):
+    if not backend.gx_needs_pyspark:
         # GX imports pyspark whenever it is installed (half a second); it reads SQL here
         sys.modules.setdefault("pyspark", None)  # type: ignore[arg-type]
 
@@ -73,6 +72,7 @@ class Gate:
         observation relations, the alignment depth, the lookback. The HTML report is written
         when a check fails, and on every run with always_report."""
         self.url = url
+        self.backend = backend_for(url)
         self.docs = docs
         self.full = full
         self.always_report = always_report
@@ -95,7 +95,7 @@ class Gate:
                 .limit(1)
             ).first()
         if isinstance(through, datetime) and through.tzinfo is not None:
-            through = through.astimezone(timezone.utc).replace(tzinfo=None)
+            through = through.astimezone(UTC).replace(tzinfo=None)
         scope = Scope(relation)
         if has_sequence:
             scope.through_sequence_no = through
@@ -117,7 +117,7 @@ class Gate:
         self, engine: sa.Engine, now: datetime
     ) -> tuple[list[Input], list[Scope], list[Outcome]]:
         """What to validate; an extra relation not (yet) in the warehouse is a warning."""
-        dialect = engine.dialect.name
+        adapter = self.backend.adapter
         inspector = sa.inspect(engine)
         found, missing = [], []
         for relation in self.relations:
@@ -150,9 +150,9 @@ class Gate:
             _input("okr_events", event_checks(now, events), events),
             _input(
                 "okr_event_fields",
-                event_field_checks(self.max_depth, dialect),
+                event_field_checks(self.max_depth, adapter),
                 events,
-                event_fields_query(dialect),
+                event_fields_query(adapter),
             ),
             _input(
                 "okr_observations",
@@ -166,7 +166,7 @@ class Gate:
         return inputs, scopes, missing
 
     def run(self, engine: sa.Engine, now: datetime) -> GateReport:
-        _quiet_gx(self.url)
+        _quiet_gx(self.backend)
         import great_expectations as gx
         from great_expectations.checkpoint.actions import UpdateDataDocsAction
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -186,7 +186,9 @@ class Gate:
         )
         # `kwargs` (create_engine arguments) is a field of GX's SQL datasource its stub omits
         source = context.data_sources.add_sql(  # type: ignore[call-arg]
-            name="warehouse", connection_string=gx_url(self.url), kwargs=engine_options(self.url)
+            name="warehouse",
+            connection_string=self.backend.gx_url(),
+            kwargs=self.backend.engine_options(),
         )
         try:
             inputs, scopes, outcomes = self.inputs(engine, now)
@@ -250,7 +252,7 @@ class Gate:
             scopes,
             describe(scopes),
         )
-        record(engine, report)
+        record(self.backend, engine, report)
         return report
 
 

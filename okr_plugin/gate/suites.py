@@ -10,7 +10,6 @@ from typing import Any
 
 from .. import events
 from ..resources import has_macro, render_macro
-from ..warehouse import dbt_adapter
 from .results import CRITICAL, WARNING, Scope
 
 EARLIEST = datetime(2000, 1, 1)
@@ -45,10 +44,10 @@ class Input:
         return f"({self.query}) as batch_rows" if self.query else str(self.table)
 
 
-def _json_text(dialect: str, column: str, name: str) -> str:
-    """The text of a payload key: the dbt project's own macro for this engine, else its
+def _json_text(adapter: str, column: str, name: str) -> str:
+    """The text of a payload key: the dbt project's own macro for this adapter, else its
     default."""
-    for macro in (f"{dbt_adapter(dialect)}__okr_json_text", "default__okr_json_text"):
+    for macro in (f"{adapter}__okr_json_text", "default__okr_json_text"):
         if has_macro("okr_json_text", macro):
             return render_macro("okr_json_text", macro, column, name)
     raise AssertionError("macros/okr_json_text.sql has default__okr_json_text")
@@ -61,14 +60,14 @@ def _payload_fields() -> list[str]:
     return names
 
 
-def event_fields_query(dialect: str) -> str:
+def event_fields_query(adapter: str) -> str:
     """okr_events with every payload field as a text column (directions split by entity)."""
     columns = [
-        f"{_json_text(dialect, 'payload', name)} as {name}"
+        f"{_json_text(adapter, 'payload', name)} as {name}"
         for name in _payload_fields()
         if name != "direction"
     ]
-    direction = _json_text(dialect, "payload", "direction")
+    direction = _json_text(adapter, "payload", "direction")
     columns += [
         f"case when event_type like 'kpi%' then {direction} end as kpi_direction",
         f"case when event_type like 'key_result%' then {direction} end as key_result_direction",
@@ -162,7 +161,7 @@ def event_checks(now: datetime, scope: Scope) -> list[Check]:
     return checks
 
 
-def event_field_checks(max_depth: int, dialect: str) -> list[Check]:
+def event_field_checks(max_depth: int, adapter: str) -> list[Check]:
     """Payload fields: enumerations, numbers, required fields, references, no cycle. The
     references and the alignment tree are read from every event, whichever rows are checked."""
     gxe = _expectations()
@@ -237,7 +236,7 @@ def event_field_checks(max_depth: int, dialect: str) -> list[Check]:
         )
     checks.append(
         _unexpected_rows(
-            cycle_query(max_depth, event_fields_query(dialect)),
+            cycle_query(max_depth, event_fields_query(adapter)),
             "the alignment tree has no cycle",
             CRITICAL,
         )
