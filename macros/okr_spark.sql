@@ -93,3 +93,21 @@
         set spark.sql.cteRecursionRowLimit = -1
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Whether okr_kpi_rollups can be incremental on this engine: it replaces periods with dbt's
+    delete+insert on its row key and moves is_complete with an UPDATE (a post-hook), neither of
+    which Parquet tables on Spark can do; there it is a plain table. Built with `as_of` it is a
+    plain table everywhere.
+-#}
+{% macro okr_rollups_incremental() -%}
+    {{ return(var('as_of') is none and adapter.dispatch('okr_rollups_incremental', 'okr_plugin')()) }}
+{%- endmacro %}
+
+{% macro default__okr_rollups_incremental() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{% macro spark__okr_rollups_incremental() -%}
+    {{ return(false) }}
+{%- endmacro %}

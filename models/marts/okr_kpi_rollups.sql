@@ -16,7 +16,7 @@
     moment: a period that ended since the last run turns complete without being recomputed.
 -#}
 {{ config(
-    materialized='incremental' if var('as_of') is none and target.type != 'spark' else 'table',
+    materialized='incremental' if okr_rollups_incremental() else 'table',
     incremental_strategy='delete+insert',
     unique_key=['client_id', 'kpi_id', 'grain', 'period_start', 'segment'],
     on_schema_change='fail',
