@@ -1,10 +1,9 @@
 {#-
     The daily marts (okr_key_result_daily, okr_objective_daily): switched off with
     okr_daily_history: false. Incremental without `as_of`, by okr_replace_slices below (a plain
-    table when built with `as_of` or with --full-refresh). Their text columns are cast to
-    varchar (okr_type_text(): string on Spark), the contract's type: on PostgreSQL
-    dbt.type_string() is text, which on_schema_change would take for a change of type on every
-    incremental run.
+    table when built with `as_of` or with --full-refresh). Their columns are cast to the
+    contract's types (okr_contract_columns), so an incremental run's rows have the stored
+    table's types, which on_schema_change compares.
 -#}
 {% macro okr_daily_mart(unique_key) -%}
     {{ config(

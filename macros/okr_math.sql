@@ -54,22 +54,6 @@
     double
 {%- endmacro %}
 
-{#-
-    Text of the type dbt.type_string() names on Spark (string) and VARCHAR elsewhere: the daily
-    marts' text columns and the contracts' data_type. Spark refuses a VARCHAR without a length.
--#}
-{% macro okr_type_text() -%}
-    {{ return(adapter.dispatch('okr_type_text', 'okr_plugin')()) }}
-{%- endmacro %}
-
-{% macro default__okr_type_text() -%}
-    varchar
-{%- endmacro %}
-
-{% macro spark__okr_type_text() -%}
-    string
-{%- endmacro %}
-
 {#- A number as a person writes it: thousands separated, no trailing ".0" (1500 -> 1,500). -#}
 {% macro okr_number_text(value) -%}
     {{ return(adapter.dispatch('okr_number_text', 'okr_plugin')(value)) }}

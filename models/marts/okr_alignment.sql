@@ -53,23 +53,26 @@ tree as (
 
 ),
 
-final as (
+placed as (
 
     select
-        cast(objectives.objective_id as {{ dbt.type_string() }}) as objective_id,
-        cast(objectives.client_id as {{ dbt.type_string() }}) as client_id,
-        cast(objectives.title as {{ dbt.type_string() }}) as title,
-        cast(objectives.level as {{ dbt.type_string() }}) as level,
-        cast(objectives.period as {{ dbt.type_string() }}) as period,
-        cast(objectives.parent_objective_id as {{ dbt.type_string() }}) as parent_objective_id,
-        cast(tree.root_objective_id as {{ dbt.type_string() }}) as root_objective_id,
-        cast(tree.depth as {{ dbt.type_int() }}) as depth,
-        cast(tree.path as {{ dbt.type_string() }}) as path,
+        objectives.*,
+        tree.root_objective_id,
+        tree.depth,
+        tree.path,
         {{ okr_as_of() }} as as_of_at
     from objectives
     left join tree
         on objectives.client_id = tree.client_id
         and objectives.objective_id = tree.objective_id
+
+),
+
+final as (
+
+    select
+        {{ okr_contract_columns() }}
+    from placed
 
 )
 

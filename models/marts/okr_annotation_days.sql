@@ -88,18 +88,18 @@ spine as (
 
 ),
 
-final as (
+days as (
 
     select
-        cast(annotations.annotation_id as {{ dbt.type_string() }}) as annotation_id,
-        cast(annotations.client_id as {{ dbt.type_string() }}) as client_id,
-        cast(spine.date_day as date) as date_day,
-        cast(links.subject_type as {{ dbt.type_string() }}) as subject_type,
-        cast(links.key_result_id as {{ dbt.type_string() }}) as key_result_id,
-        cast(links.objective_id as {{ dbt.type_string() }}) as objective_id,
-        cast(annotations.annotation_text as {{ dbt.type_string() }}) as annotation_text,
-        cast(annotations.category as {{ dbt.type_string() }}) as category,
-        cast(annotations.about as {{ dbt.type_string() }}) as about,
+        annotations.annotation_id,
+        annotations.client_id,
+        spine.date_day,
+        links.subject_type,
+        links.key_result_id,
+        links.objective_id,
+        annotations.annotation_text,
+        annotations.category,
+        annotations.about,
         {{ okr_as_of() }} as as_of_at
     from annotations
     inner join links
@@ -108,6 +108,14 @@ final as (
     inner join spine
         on spine.date_day between annotations.starts_on and annotations.ends_on
         and spine.date_day between links.first_day and links.last_day
+
+),
+
+final as (
+
+    select
+        {{ okr_contract_columns() }}
+    from days
 
 )
 

@@ -18,31 +18,39 @@ latest as (
 
 ),
 
+in_force as (
+
+    select
+        entity_id as annotation_id,
+        client_id,
+        annotation_text,
+        category,
+        starts_on,
+        coalesce(ends_on, starts_on) as ends_on,
+        case
+            when key_result_id is not null then 'key_result'
+            when objective_id is not null then 'objective'
+            when kpi_id is not null then 'kpi'
+            else 'client'
+        end as about,
+        objective_id,
+        key_result_id,
+        kpi_id,
+        actor,
+        event_id,
+        occurred_at,
+        recorded_at,
+        {{ okr_as_of() }} as as_of_at
+    from latest
+    where event_type = 'annotation_added'
+
+),
+
 final as (
 
     select
-        cast(added.entity_id as {{ dbt.type_string() }}) as annotation_id,
-        cast(added.client_id as {{ dbt.type_string() }}) as client_id,
-        cast(added.annotation_text as {{ dbt.type_string() }}) as annotation_text,
-        cast(added.category as {{ dbt.type_string() }}) as category,
-        cast(added.starts_on as date) as starts_on,
-        cast(coalesce(added.ends_on, added.starts_on) as date) as ends_on,
-        cast(case
-            when added.key_result_id is not null then 'key_result'
-            when added.objective_id is not null then 'objective'
-            when added.kpi_id is not null then 'kpi'
-            else 'client'
-        end as {{ dbt.type_string() }}) as about,
-        cast(added.objective_id as {{ dbt.type_string() }}) as objective_id,
-        cast(added.key_result_id as {{ dbt.type_string() }}) as key_result_id,
-        cast(added.kpi_id as {{ dbt.type_string() }}) as kpi_id,
-        cast(added.actor as {{ dbt.type_string() }}) as actor,
-        cast(added.event_id as {{ dbt.type_string() }}) as event_id,
-        cast(added.occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(added.recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
-        {{ okr_as_of() }} as as_of_at
-    from latest as added
-    where added.event_type = 'annotation_added'
+        {{ okr_contract_columns() }}
+    from in_force
 
 )
 

@@ -128,24 +128,31 @@ summarised as (
 
 ),
 
+numbered as (
+
+    select
+        event_id,
+        client_id,
+        event_type,
+        entity_type,
+        entity_id,
+        entity_name,
+        occurred_at,
+        recorded_at,
+        -- the client's own count: the store's numbers count every client's events
+        row_number() over (partition by client_id order by sequence_no) as sequence_no,
+        actor,
+        summary,
+        {{ okr_as_of() }} as as_of_at
+    from summarised
+
+),
+
 final as (
 
     select
-        cast(event_id as {{ dbt.type_string() }}) as event_id,
-        cast(client_id as {{ dbt.type_string() }}) as client_id,
-        cast(event_type as {{ dbt.type_string() }}) as event_type,
-        cast(entity_type as {{ dbt.type_string() }}) as entity_type,
-        cast(entity_id as {{ dbt.type_string() }}) as entity_id,
-        cast(entity_name as {{ dbt.type_string() }}) as entity_name,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        cast(recorded_at as {{ dbt.type_timestamp() }}) as recorded_at,
-        -- the client's own count: the store's numbers count every client's events
-        cast(row_number() over (partition by client_id order by sequence_no) as {{ dbt.type_bigint() }})
-            as sequence_no,
-        cast(actor as {{ dbt.type_string() }}) as actor,
-        cast(summary as {{ dbt.type_string() }}) as summary,
-        {{ okr_as_of() }} as as_of_at
-    from summarised
+        {{ okr_contract_columns() }}
+    from numbered
 
 )
 

@@ -254,36 +254,42 @@ compared as (
 
 ),
 
-final as (
+measured as (
 
     select
-        cast(client_id as {{ okr_type_text() }}) as client_id,
-        cast(kpi_id as {{ okr_type_text() }}) as kpi_id,
-        cast(grain as {{ okr_type_text() }}) as grain,
-        cast(period_start as date) as period_start,
-        cast({{ okr_dateadd('day', -1, 'next_period_start') }} as date) as period_end,
-        cast(segment as {{ okr_type_text() }}) as segment,
-        cast(value as {{ okr_type_double() }}) as value,
-        cast(observation_count as {{ dbt.type_bigint() }}) as observation_count,
+        client_id,
+        kpi_id,
+        grain,
+        period_start,
+        {{ okr_dateadd('day', -1, 'next_period_start') }} as period_end,
+        segment,
+        value,
+        observation_count,
         -- the period just before, when it has observations (not merely the previous row)
-        cast(case when listed_previous_start = previous_period_start then listed_previous_value end
-            as {{ okr_type_double() }}) as previous_value,
-        cast(value - case when listed_previous_start = previous_period_start then listed_previous_value end
-            as {{ okr_type_double() }}) as change_abs,
-        cast({{ okr_safe_divide(
+        case when listed_previous_start = previous_period_start then listed_previous_value end as previous_value,
+        value - case when listed_previous_start = previous_period_start then listed_previous_value end as change_abs,
+        {{ okr_safe_divide(
             'value - listed_previous_value',
             'case when listed_previous_start = previous_period_start then abs(listed_previous_value) end') }}
-            as {{ okr_type_double() }}) as change_rate,
-        cast(target_value as {{ okr_type_double() }}) as target_value,
-        cast({{ okr_safe_divide('value', 'target_value') }} as {{ okr_type_double() }}) as attainment,
-        cast(aggregation as {{ okr_type_text() }}) as aggregation,
-        cast(target_grain as {{ okr_type_text() }}) as target_grain,
+            as change_rate,
+        target_value,
+        {{ okr_safe_divide('value', 'target_value') }} as attainment,
+        aggregation,
+        target_grain,
         {{ okr_period_is_complete('next_period_start') }} as is_complete,
         {{ okr_as_of() }} as as_of_at
     from compared
     {%- if is_incremental() %}
     where {{ okr_kpi_rollups_selected('recomputed', 'compared') }}
     {%- endif %}
+
+),
+
+final as (
+
+    select
+        {{ okr_contract_columns() }}
+    from measured
 
 )
 

@@ -55,35 +55,26 @@ joined as (
 
 ),
 
-final as (
+assessed as (
 
     select
-        cast(kpi_id as {{ dbt.type_string() }}) as kpi_id,
-        cast(client_id as {{ dbt.type_string() }}) as client_id,
-        cast(name as {{ dbt.type_string() }}) as name,
-        cast(aggregation as {{ dbt.type_string() }}) as aggregation,
-        cast(unit as {{ dbt.type_string() }}) as unit,
-        cast(direction as {{ dbt.type_string() }}) as direction,
-        cast(target_value as {{ okr_type_double() }}) as target_value,
-        cast(target_grain as {{ dbt.type_string() }}) as target_grain,
-        cast(owner as {{ dbt.type_string() }}) as owner,
-        cast(description as {{ dbt.type_string() }}) as description,
-        is_retired,
-        cast(latest_observed_at as {{ dbt.type_timestamp() }}) as latest_observed_at,
-        cast(observation_count as {{ dbt.type_bigint() }}) as observation_count,
-        cast(status_grain as {{ dbt.type_string() }}) as status_grain,
-        cast(status_period_start as date) as status_period_start,
-        cast(status_value as {{ okr_type_double() }}) as status_value,
-        status_period_is_complete,
-        cast(attainment as {{ okr_type_double() }}) as attainment,
-        cast(case
+        *,
+        case
             when status_value is null then 'no_data'
             when target_value is null then 'no_target'
             when {{ okr_meets('status_value', 'target_value', "direction = 'lower_is_better'") }} then 'met'
             else 'not_met'
-        end as {{ dbt.type_string() }}) as status,
+        end as status,
         {{ okr_as_of() }} as as_of_at
     from joined
+
+),
+
+final as (
+
+    select
+        {{ okr_contract_columns() }}
+    from assessed
 
 )
 

@@ -75,26 +75,11 @@ grouped as (
 
 ),
 
-final as (
+flagged as (
 
     select
-        cast(grouped.client_id as {{ dbt.type_string() }}) as client_id,
-        cast(grouped.period as {{ dbt.type_string() }}) as period,
-        cast(grouped.period_start as date) as period_start,
-        cast(grouped.period_end as date) as period_end,
-        cast(grouped.level as {{ dbt.type_string() }}) as level,
-        cast(grouped.owner as {{ dbt.type_string() }}) as owner,
-        cast(grouped.objective_count as integer) as objective_count,
-        cast(coalesce(flags.key_result_count, 0) as integer) as key_result_count,
-        cast(grouped.average_score as {{ okr_type_double() }}) as average_score,
-        cast(grouped.green_count as integer) as green_count,
-        cast(grouped.yellow_count as integer) as yellow_count,
-        cast(grouped.red_count as integer) as red_count,
-        cast(grouped.completed_count as integer) as completed_count,
-        cast(grouped.on_track_count as integer) as on_track_count,
-        cast(grouped.at_risk_count as integer) as at_risk_count,
-        cast(grouped.off_track_count as integer) as off_track_count,
-        cast(grouped.closed_count as integer) as closed_count,
+        grouped.*,
+        coalesce(flags.key_result_count, 0) as key_result_count,
         grouped.objective_count > {{ var('okr_scorecard_max_objectives') }} as too_many_objectives,
         grouped.objectives_with_too_many_key_results > 0 as too_many_key_results,
         coalesce(flags.key_results_without_owner, 0) > 0 as missing_owner,
@@ -112,6 +97,14 @@ final as (
         and grouped.period is not distinct from flags.period
         and grouped.level = flags.level
         and grouped.owner is not distinct from flags.owner
+
+),
+
+final as (
+
+    select
+        {{ okr_contract_columns() }}
+    from flagged
 
 )
 
