@@ -14,15 +14,17 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from postgres import PostgresServer, spare_port
 
 import okr_plugin.spark  # noqa: F401 - registers the sc:// dialect for the tests' own queries
-from okr_plugin.resources import mart_names
+from okr_plugin.resources import mart_names, project_dir
 
 OKR = str(Path(sys.executable).with_name("okr"))
 WAREHOUSES = ["duckdb", "postgres"]
@@ -215,3 +217,24 @@ def snapshot(ws: Workspace, ignore: set[str] = LOAD_ORDER) -> dict[str, list[tup
         )
         for table in mart_names()
     }
+
+
+@cache
+def model_keys() -> dict[str, list[str]]:
+    """Each model's key as its yml declares it: the columns (or expressions) of its
+    okr_unique_key test, or the column of its unique test."""
+    keys = {}
+    for path in sorted((project_dir() / "models").rglob("*.yml")):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "okr_unique_key" in test:
+                    keys[model["name"]] = list(test["okr_unique_key"]["columns"])
+                elif isinstance(test, dict) and "unique" in test:
+                    keys[model["name"]] = [test["unique"]["column_name"]]
+    return keys
+
+
+def in_key_order(model: str) -> str:
+    """`select *` from a model in the order of its key, nulls last on every engine."""
+    order = ", ".join(f"{column} nulls last" for column in model_keys()[model])
+    return f"select * from {model} order by {order}"

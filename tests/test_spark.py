@@ -29,31 +29,20 @@ from test_score_precision import assert_exact_scores
 from test_scoring_end_to_end import SCENARIO
 
 from okr_plugin.build import DbtProject
+from okr_plugin.resources import mart_names
 from okr_plugin.spark import remote_of
 from okr_plugin.warehouse import display
 
-from conftest import LOAD_ORDER, OKR, Workspace, event, new_workspace, write_jsonl
+from conftest import (
+    LOAD_ORDER,
+    OKR,
+    Workspace,
+    event,
+    in_key_order,
+    new_workspace,
+    write_jsonl,
+)
 
-MARTS = {  # each mart's key
-    "okr_objectives": ["client_id", "objective_id"],
-    "okr_key_results": ["client_id", "key_result_id"],
-    "okr_alignment": ["client_id", "objective_id"],
-    "okr_kpis": ["client_id", "kpi_id"],
-    "okr_kpi_rollups": ["client_id", "kpi_id", "grain", "period_start", "segment"],
-    "okr_scorecard": ["client_id", "period", "level", "owner"],
-    "okr_annotations": ["client_id", "annotation_id"],
-    "okr_event_log": ["event_id"],
-    "okr_key_result_daily": ["client_id", "key_result_id", "date_day"],
-    "okr_objective_daily": ["client_id", "objective_id", "date_day"],
-    "okr_annotation_days": [
-        "client_id",
-        "annotation_id",
-        "subject_type",
-        "key_result_id",
-        "objective_id",
-        "date_day",
-    ],
-}
 DAILY = {"okr_key_result_daily", "okr_objective_daily"}
 # When a build ran and what it had received by then, not what it says: a build "as of now" on
 # two warehouses (loaded at other moments) or an incremental build against a full refresh
@@ -198,17 +187,14 @@ def _same(left: Any, right: Any) -> bool:
 
 def marts(ws: Workspace, ignore: set[str], daily: bool) -> dict[str, list[dict[str, Any]]]:
     """Every mart (the daily marts only if `daily`), without the columns in `ignore`, its rows
-    in the order of its key (nulls last; engines differ by default)."""
-    found = {}
-    for mart, key in MARTS.items():
-        if mart in DAILY and not daily:
-            continue
-        rows = [
-            {k: v for k, v in row.items() if k not in ignore}
-            for row in ws.rows(f"select * from {mart}")
+    in the order of its key."""
+    return {
+        mart: [
+            {k: v for k, v in row.items() if k not in ignore} for row in ws.rows(in_key_order(mart))
         ]
-        found[mart] = sorted(rows, key=lambda r: [(r[c] is None, str(r[c])) for c in key])
-    return found
+        for mart in mart_names()
+        if daily or mart not in DAILY
+    }
 
 
 def assert_same_marts(left: dict[str, Any], right: dict[str, Any]) -> None:
