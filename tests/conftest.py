@@ -127,6 +127,18 @@ class Workspace:
             engine.dispose()
 
 
+# The modules that take longest, longest first. pytest-xdist hands each module to one worker in
+# collection order (--dist loadscope --no-loadscope-reorder), so these start at once and the
+# short ones fill in beside them; the others keep the order pytest-randomly gave them.
+LONGEST_FIRST = ["test_spark.py"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_work_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """dbt's profiles, targets and logs go under the session's temporary folder, not ~/.cache."""
