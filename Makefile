@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test check install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ test: install
 	$(BIN)/ruff format --check okr_plugin tests bench
 	$(BIN)/mypy okr_plugin
 	$(BIN)/pytest
+
+# The inner loop: lint, types and the tests marked fast (those that build nothing).
+check: install
+	$(BIN)/ruff check okr_plugin tests bench
+	$(BIN)/ruff format --check okr_plugin tests bench
+	$(BIN)/mypy okr_plugin
+	$(BIN)/pytest -m fast
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info okr.duckdb .pytest_cache .hypothesis
