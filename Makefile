@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install system clean
+.PHONY: demo test check lint install system clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,17 @@ demo: install
 system:
 	scripts/system-deps
 
-test: system install
+lint: install
 	$(BIN)/ruff check okr_plugin tests bench
 	$(BIN)/ruff format --check okr_plugin tests bench
 	$(BIN)/mypy okr_plugin
+
+test: system lint
 	$(BIN)/pytest
+
+# The inner loop: lint, types and the tests marked fast (those that build nothing).
+check: lint
+	$(BIN)/pytest -m fast
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info okr.duckdb .pytest_cache .hypothesis

@@ -14,14 +14,16 @@ import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import yaml
 from postgres import PostgresServer, spare_port
 
-from okr_plugin.resources import mart_names
+from okr_plugin.resources import mart_names, project_dir
 
 OKR = str(Path(sys.executable).with_name("okr"))
 WAREHOUSES = ["duckdb", "postgres"]
@@ -124,6 +126,18 @@ class Workspace:
             engine.dispose()
 
 
+# The modules that take longest, longest first. pytest-xdist hands each module to one worker in
+# collection order (--dist loadscope --no-loadscope-reorder), so these start at once and the
+# short ones fill in beside them; the others keep the order pytest-randomly gave them.
+LONGEST_FIRST = ["test_spark.py"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_work_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """dbt's profiles, targets and logs go under the session's temporary folder, not ~/.cache."""
@@ -214,3 +228,24 @@ def snapshot(ws: Workspace, ignore: set[str] = LOAD_ORDER) -> dict[str, list[tup
         )
         for table in mart_names()
     }
+
+
+@cache
+def model_keys() -> dict[str, list[str]]:
+    """Each model's key as its yml declares it: the columns (or expressions) of its
+    okr_unique_key test, or the column of its unique test."""
+    keys = {}
+    for path in sorted((project_dir() / "models").rglob("*.yml")):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "okr_unique_key" in test:
+                    keys[model["name"]] = list(test["okr_unique_key"]["columns"])
+                elif isinstance(test, dict) and "unique" in test:
+                    keys[model["name"]] = [test["unique"]["column_name"]]
+    return keys
+
+
+def in_key_order(model: str) -> str:
+    """`select *` from a model in the order of its key, nulls last on every engine."""
+    order = ", ".join(f"{column} nulls last" for column in model_keys()[model])
+    return f"select * from {model} order by {order}"

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = sorted(p.stem for p in (ROOT / "bi" / "sql").glob("*.sql"))
 
 
+@pytest.mark.fast
 def test_every_question_has_a_dataset_and_every_dataset_a_question() -> None:
     datasets = Sources.read().datasets
     assert sorted(d["sql_file"].removesuffix(".sql") for d in datasets.values()) == QUESTIONS
@@ -69,6 +70,7 @@ def test_questions_give_the_demo_figures(demo: Workspace) -> None:
     assert len(events) == 28  # every goal event of the demo file
 
 
+@pytest.mark.fast
 def test_sources_are_consistent() -> None:
     """Every chart sits on one dashboard exactly once; its dataset and columns exist; every
     filter column is in a dataset of its dashboard; uuids are unique."""
@@ -125,6 +127,7 @@ def _bundle(ws: Workspace, *args: str) -> dict[str, Any]:
         }
 
 
+@pytest.mark.fast
 def test_bundle_carries_what_superset_needs(tmp_path: Path) -> None:
     ws = Workspace(tmp_path, f"duckdb:///{tmp_path / 'okr.duckdb'}", "duckdb")
     files = _bundle(ws)
@@ -153,6 +156,7 @@ def test_bundle_carries_what_superset_needs(tmp_path: Path) -> None:
     assert sorted(placed) == sorted(c["uuid"] for c in charts.values())
 
 
+@pytest.mark.fast
 def test_bundle_for_postgresql_holds_no_password(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -161,6 +165,7 @@ def test_bundle_for_postgresql_holds_no_password(
     assert uri == "postgresql://analyst@db.example.com:5433/reporting"
 
 
+@pytest.mark.fast
 def test_exposures_name_the_marts_each_dashboard_reads() -> None:
     exposures = yaml.safe_load((ROOT / "models" / "marts" / "_okr__exposures.yml").read_text())
     refs = {
@@ -204,6 +209,7 @@ def test_publish_swaps_in_a_snapshot_of_the_marts(demo: Workspace) -> None:
     assert sorted(p.name for p in target.parent.iterdir()) == ["okr.duckdb"]  # nothing partial
 
 
+@pytest.mark.fast
 def test_publish_mistakes_are_one_line(tmp_path: Path) -> None:
     ws = Workspace(tmp_path, f"duckdb:///{tmp_path / 'okr.duckdb'}", "duckdb")
     assert ws.okr("init").code == 0

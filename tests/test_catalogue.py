@@ -9,6 +9,7 @@ import csv
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from okr_plugin.events import SCHEMAS
@@ -20,12 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGING_NAME = {"text": "annotation_text", "score": "graded_score", "value": "check_in_value"}
 
 
+@pytest.mark.fast
 def test_seed_lists_every_event_type_with_its_entity() -> None:
     with (ROOT / "seeds" / "okr_event_types.csv").open(encoding="utf-8") as handle:
         seed = [(row["event_type"], row["entity_type"]) for row in csv.DictReader(handle)]
     assert seed == [(name, schema.entity_type) for name, schema in SCHEMAS.items()]
 
 
+@pytest.mark.fast
 def test_docs_table_names_every_event_type_and_field() -> None:
     text = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
     text = text.split("## Event types and payload fields")[1].split("\n## ")[0]

@@ -14,6 +14,8 @@ from okr_plugin.store import Line, Store
 
 from conftest import Workspace, event, run_okr, write_jsonl
 
+pytestmark = pytest.mark.fast  # no dbt build: make check runs these
+
 OBJ = event(
     "e1",
     "objective_created",

@@ -18,6 +18,8 @@ from okr_plugin.events import (
     validate,
 )
 
+pytestmark = pytest.mark.fast  # no dbt build: make check runs these
+
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 
 

@@ -1,6 +1,8 @@
 """Faults: a process killed in the middle of an append or a build, a warehouse held by another
 process, a PostgreSQL server stopped under a command. A batch is stored whole or not at all, the
 next command works, and built tables stay readable. No message or log shows a password.
+Each test records the faults it injected as test properties; scripts/reliability_figures.py
+sums them for the README's Reliability section.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,6 @@ from conftest import OKR, Run, Workspace, event, run_okr, snapshot, write_jsonl
 GOAL_EVENTS = 40_000
 OBSERVATIONS = 1_500_000
 KILL_AFTER = 1.2  # seconds: while the batch is being validated or written
-FAULTS = {"kills": 0, "locks": 0, "server_stops": 0, "rows_lost": 0}
 
 
 def start_okr(ws: Workspace, *args: str) -> subprocess.Popen[bytes]:
@@ -50,7 +51,6 @@ def kill_after(process: subprocess.Popen[bytes], seconds: float) -> bool:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         wait_for_group_exit(process.pid)
-        FAULTS["kills"] += 1
         return True
 
 
@@ -105,7 +105,9 @@ def big_observation_file(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("stream", ["append", "ingest"])
-def test_a_killed_append_keeps_all_or_nothing(workspace: Workspace, stream: str) -> None:
+def test_a_killed_append_keeps_all_or_nothing(
+    workspace: Workspace, stream: str, record_property: Callable[[str, object], None]
+) -> None:
     ws = workspace
     assert ws.okr("init").code == 0
     if stream == "append":
@@ -113,6 +115,7 @@ def test_a_killed_append_keeps_all_or_nothing(workspace: Workspace, stream: str)
     else:
         source, table, total = big_observation_file(ws.folder), "okr_observations", OBSERVATIONS
     killed = kill_after(start_okr(ws, stream, str(source)), KILL_AFTER)
+    record_property("kills", int(killed))
     stored = ws.rows(f"select count(*) as n from {table}")[0]["n"]
     assert stored in (0, total), f"{stored} of {total} rows after a kill at {KILL_AFTER} s"
     rerun = ws.okr(stream, str(source))
@@ -120,7 +123,6 @@ def test_a_killed_append_keeps_all_or_nothing(workspace: Workspace, stream: str)
     assert ws.rows(f"select count(*) as n from {table}")[0]["n"] == total
     if killed and stored == 0:
         assert f"{total} accepted" in rerun.out
-    FAULTS["rows_lost"] += total - ws.rows(f"select count(*) as n from {table}")[0]["n"]
 
 
 def append_waiting(ws: Workspace, path: Path, seconds: int) -> Run:
@@ -128,7 +130,9 @@ def append_waiting(ws: Workspace, path: Path, seconds: int) -> Run:
     return run_okr("append", str(path), "--warehouse", ws.url, cwd=ws.folder, env=env)
 
 
-def test_a_locked_warehouse_is_waited_for_then_refused(duckdb_workspace: Workspace) -> None:
+def test_a_locked_warehouse_is_waited_for_then_refused(
+    duckdb_workspace: Workspace, record_property: Callable[[str, object], None]
+) -> None:
     ws = duckdb_workspace
     assert ws.okr("init").code == 0
     objective = event(
@@ -143,7 +147,7 @@ def test_a_locked_warehouse_is_waited_for_then_refused(duckdb_workspace: Workspa
 
     holder = duckdb.connect(str(ws.folder / "okr.duckdb"))  # another process holds the file
     threading.Timer(1.5, holder.close).start()
-    FAULTS["locks"] += 2  # one waited out, one refused
+    record_property("locks", 2)  # one waited out, one refused
     started = time.monotonic()
     waited = append_waiting(ws, path, seconds=20)
     assert waited.code == 0, waited.err  # the lock went after 1.5 s: it waited
@@ -162,7 +166,9 @@ def test_a_locked_warehouse_is_waited_for_then_refused(duckdb_workspace: Workspa
     assert 1 <= elapsed < 15  # bounded: one second of waiting, plus starting Python
 
 
-def test_an_interrupted_build_leaves_tables_readable(workspace: Workspace) -> None:
+def test_an_interrupted_build_leaves_tables_readable(
+    workspace: Workspace, record_property: Callable[[str, object], None]
+) -> None:
     ws = workspace
     goals = [
         event(
@@ -197,6 +203,7 @@ def test_an_interrupted_build_leaves_tables_readable(workspace: Workspace) -> No
     dbt_started = wait_for_dbt(process, ws)
     killed = kill_after(process, 2.0)
     assert dbt_started and killed, "the build finished before it could be interrupted"
+    record_property("kills", 1)
     assert snapshot(ws) == before  # readable, and still what the last build made
     after = ws.okr("build", *as_of)
     assert after.code == 0, after.err
@@ -223,14 +230,6 @@ def wait_for_dbt(process: subprocess.Popen[bytes], ws: Workspace, timeout: float
                 continue
         time.sleep(0.1)
     return False
-
-
-def test_fault_tally_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    """The figures for the README's Reliability section: `pytest -p no:xdist -s FILE` shows
-    them (workers of pytest-xdist keep their output)."""
-    with capsys.disabled():
-        print(f"\nfaults injected: {FAULTS}")
-    assert FAULTS["rows_lost"] == 0
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +278,10 @@ AS_OF = ("--as-of", "2026-08-15")  # every build describes the same moment, to c
 
 @pytest.mark.parametrize("command", ["append", "ingest", "build"])
 def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
-    own_server: PostgresServer, tmp_path: Path, command: str
+    own_server: PostgresServer,
+    tmp_path: Path,
+    command: str,
+    record_property: Callable[[str, object], None],
 ) -> None:
     ws = Workspace(tmp_path, own_server.new_database(), "postgres")
     observations = tmp_path / "observations.csv"
@@ -320,7 +322,7 @@ def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
     assert reached, err
     errors = [line for line in err.splitlines() if line.startswith("okr: error: ")]
     assert process.returncode == 1 and len(errors) == 1 and "Traceback" not in err, err
-    FAULTS["server_stops"] += 1
+    record_property("server_stops", 1)
 
     if command == "build":
         halfway = snapshot(ws)

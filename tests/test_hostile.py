@@ -3,7 +3,8 @@ nothing is lost. Every line in is accepted, a duplicate or rejected, and the tab
 
 The properties run the real store in-process against a real warehouse (DuckDB and PostgreSQL);
 a few fixed files go through the `okr` command to prove no traceback reaches the user.
-Figures of a run are written to the README's Reliability section by hand.
+Each batch records its counts as test properties; scripts/reliability_figures.py sums them for
+the README's Reliability section.
 """
 
 from __future__ import annotations
@@ -124,9 +125,6 @@ def counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-TALLY = {"inputs": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
-
-
 @pytest.fixture(scope="module")
 def hostile_store(module_workspace: Workspace) -> Workspace:
     with Store(module_workspace.url) as store:
@@ -141,7 +139,11 @@ def hostile_store(module_workspace: Workspace) -> Workspace:
     crlf=st.booleans(),
 )
 def test_goal_event_lines_are_all_accounted_for(
-    hostile_store: Workspace, lines: list[str], bom: bool, crlf: bool
+    hostile_store: Workspace,
+    record_property: Callable[[str, object], None],
+    lines: list[str],
+    bom: bool,
+    crlf: bool,
 ) -> None:
     ws = hostile_store
     path = ws.folder / "hostile.jsonl"
@@ -149,7 +151,7 @@ def test_goal_event_lines_are_all_accounted_for(
     with path.open("rb") as handle:
         read = list(read_lines("hostile.jsonl", handle))
     assert len(read) == len(lines)  # no line lost or split by the reader
-    account(ws, "okr_events", len(lines), lambda store: store.append(read))
+    account(ws, "okr_events", len(lines), lambda store: store.append(read), record_property)
 
 
 def write(path: Path, lines: list[str], bom: bool, crlf: bool) -> None:
@@ -157,8 +159,15 @@ def write(path: Path, lines: list[str], bom: bool, crlf: bool) -> None:
     path.write_text(("\ufeff" if bom else "") + ending.join(lines) + ending, encoding="utf-8")
 
 
-def account(ws: Workspace, table: str, inputs: int, load: Callable[[Store], AppendResult]) -> None:
-    """Every input is accepted, a duplicate or rejected, and the tables grew by as much."""
+def account(
+    ws: Workspace,
+    table: str,
+    inputs: int,
+    load: Callable[[Store], AppendResult],
+    record_property: Callable[[str, object], None],
+) -> None:
+    """Every input is accepted, a duplicate or rejected, and the tables grew by as much; the
+    counts are recorded for the README's figures."""
     before = counts(ws.url)
     with Store(ws.url) as store:
         result = load(store)
@@ -166,10 +175,13 @@ def account(ws: Workspace, table: str, inputs: int, load: Callable[[Store], Appe
     assert result.accepted + result.duplicates + result.rejected == inputs
     assert after[table] - before[table] == result.accepted
     assert after["okr_rejected_events"] - before["okr_rejected_events"] == result.rejected
-    TALLY["inputs"] += inputs
-    TALLY["accepted"] += result.accepted
-    TALLY["duplicates"] += result.duplicates
-    TALLY["rejected"] += result.rejected
+    for name, count in (
+        ("inputs", inputs),
+        ("accepted", result.accepted),
+        ("duplicates", result.duplicates),
+        ("rejected", result.rejected),
+    ):
+        record_property(name, count)
 
 
 CSV_FIELD = st.one_of(
@@ -208,12 +220,18 @@ HEADER = "event_id,client_id,kpi_id,observed_at,value,source,segment,recorded_at
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(rows=st.lists(csv_row(), min_size=1, max_size=12), bom=st.booleans(), crlf=st.booleans())
 def test_observation_rows_are_all_accounted_for(
-    hostile_store: Workspace, rows: list[str], bom: bool, crlf: bool
+    hostile_store: Workspace,
+    record_property: Callable[[str, object], None],
+    rows: list[str],
+    bom: bool,
+    crlf: bool,
 ) -> None:
     ws = hostile_store
     path = ws.folder / "hostile.csv"
     write(path, [HEADER, *rows], bom, crlf)
-    account(ws, "okr_observations", len(rows), lambda store: ingest(store, [str(path)]))
+    account(
+        ws, "okr_observations", len(rows), lambda store: ingest(store, [str(path)]), record_property
+    )
 
 
 # Fields a typed read takes (the CSV's declared types, a Parquet column's own type), some of
@@ -403,11 +421,3 @@ def test_odd_files_through_the_command_line(
     assert "Traceback" not in run.err + run.out
     lines = [line for line in content.lstrip("\ufeff").splitlines() if line.strip()]
     assert f"{len(lines)} events in:" in run.out
-
-
-def test_tally_is_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    """The figures for the README's Reliability section: `pytest -p no:xdist -s FILE` shows
-    them (workers of pytest-xdist keep their output)."""
-    with capsys.disabled():
-        print(f"\nhostile inputs: {TALLY}")
-    assert TALLY["inputs"] == TALLY["accepted"] + TALLY["duplicates"] + TALLY["rejected"] > 0

@@ -12,16 +12,10 @@ from test_kpis_end_to_end import GOALS, JAN1, LAST_JSONL, SUM_CSV
 from okr_plugin.build import work_dir
 from okr_plugin.resources import mart_names
 
-from conftest import Workspace, event
+from conftest import Workspace, event, in_key_order
 
-TABLES = {
-    "int_okr__kpi_daily_segments": "client_id, kpi_id, segment_key, date_day, known_from",
-    "okr_kpi_rollups": "client_id, kpi_id, grain, period_start, segment",
-    "okr_kpis": "client_id, kpi_id",
-    "okr_key_results": "client_id, key_result_id",
-    "okr_key_result_daily": "client_id, key_result_id, date_day",
-    "okr_objective_daily": "client_id, objective_id, date_day",
-}
+# Every mart, and the incremental model the observations go through first.
+TABLES = ["int_okr__kpi_daily_segments", *mart_names()]
 # The moment a build describes differs between any two builds.
 LINEAGE = {"as_of_at", "known_at"}
 
@@ -67,9 +61,9 @@ def _tables(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
     return {
         table: [
             {k: v for k, v in row.items() if k not in LINEAGE}
-            for row in ws.rows(f"select * from {table} order by {key}")
+            for row in ws.rows(in_key_order(table))
         ]
-        for table, key in TABLES.items()
+        for table in TABLES
     }
 
 

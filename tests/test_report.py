@@ -96,6 +96,7 @@ def test_report_refuses_in_one_line(
     assert len(folder.err.splitlines()) == 1
 
 
+@pytest.mark.fast
 def test_report_before_any_build(duckdb_workspace: Workspace) -> None:
     ws = duckdb_workspace
     assert ws.okr("init").code == 0

@@ -1,9 +1,10 @@
 """okr on Apache Spark, for real: a Spark Connect server (one for the session), the `okr`
 command against it, and DuckDB doing the same beside it as the reference.
 
-The same inputs give the same marts row by row (the demo, the scoring and KPI scenarios and a
-random history; as of a day and as of now); an incremental build after new, late and corrected
-rows equals a --full-refresh; hostile files give the same counts and store the same rows.
+The same inputs give the same marts row by row (the demo, the scoring and KPI scenarios, a
+random history and the score property's alignment trees; as of a day and as of now); objective
+scores are exact weighted means; an incremental build after new, late and corrected rows equals
+a --full-refresh; hostile files give the same counts and store the same rows.
 """
 
 from __future__ import annotations
@@ -25,35 +26,25 @@ from test_hostile import HEADER, INJECTIONS
 from test_incremental import MORE_CSV
 from test_kpis_end_to_end import GOALS as KPI_GOALS
 from test_kpis_end_to_end import LAST_JSONL, SUM_CSV
-from test_score_precision import assert_exact_scores
+from test_score_precision import OBSERVATIONS as WORLD_CSV
+from test_score_precision import check_world, world
 from test_scoring_end_to_end import SCENARIO
 
 from okr_plugin.build import DbtProject
+from okr_plugin.resources import mart_names
 from okr_plugin.sparkconnect.dialect import remote_of
 from okr_plugin.warehouse import display
 
-from conftest import LOAD_ORDER, OKR, Workspace, event, new_workspace, write_jsonl
+from conftest import (
+    LOAD_ORDER,
+    OKR,
+    Workspace,
+    event,
+    in_key_order,
+    new_workspace,
+    write_jsonl,
+)
 
-MARTS = {  # each mart's key
-    "okr_objectives": ["client_id", "objective_id"],
-    "okr_key_results": ["client_id", "key_result_id"],
-    "okr_alignment": ["client_id", "objective_id"],
-    "okr_kpis": ["client_id", "kpi_id"],
-    "okr_kpi_rollups": ["client_id", "kpi_id", "grain", "period_start", "segment"],
-    "okr_scorecard": ["client_id", "period", "level", "owner"],
-    "okr_annotations": ["client_id", "annotation_id"],
-    "okr_event_log": ["event_id"],
-    "okr_key_result_daily": ["client_id", "key_result_id", "date_day"],
-    "okr_objective_daily": ["client_id", "objective_id", "date_day"],
-    "okr_annotation_days": [
-        "client_id",
-        "annotation_id",
-        "subject_type",
-        "key_result_id",
-        "objective_id",
-        "date_day",
-    ],
-}
 DAILY = {"okr_key_result_daily", "okr_objective_daily"}
 # When a build ran and what it had received by then, not what it says: a build "as of now" on
 # two warehouses (loaded at other moments) or an incremental build against a full refresh
@@ -177,17 +168,28 @@ def load_demo(ws: Workspace) -> None:
 
 
 def load(ws: Workspace) -> None:
-    """The demo's inputs, the scoring and KPI scenarios and a random history, in that order."""
-    load_demo(ws)
+    """The demo's inputs, the scoring and KPI scenarios, a random history and
+    test_score_precision's world of alignment trees, in that order: one `okr append` and one
+    `okr ingest` (every command costs Spark a session)."""
     history, observations = random_history(20261201)
-    for name, events in (("scoring", SCENARIO), ("kpis", KPI_GOALS), ("history", history)):
-        run = ws.append(events, name=f"{name}.jsonl")
-        assert run.code == 0, run.err
+    named = (
+        ("scoring", SCENARIO),
+        ("kpis", KPI_GOALS),
+        ("history", history),
+        ("world", world()[0]),
+    )
+    events = [str(write_jsonl(ws.folder / f"{name}.jsonl", events)) for name, events in named]
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)
     (ws.folder / "history.csv").write_text(observations)
-    run = ws.okr("ingest", "sum.csv", "last.jsonl", "history.csv")
-    assert run.code == 0, run.err
+    (ws.folder / "world.csv").write_text(WORLD_CSV)
+    with resources.as_file(resources.files("okr_plugin") / "demo") as demo:
+        run = ws.okr("append", str(demo / "saas_2026q3.jsonl"), *events)
+        assert run.code == 0, run.err
+        observed = (str(demo / "observations.csv"), "sum.csv", "last.jsonl", "history.csv")
+        observed += ("world.csv",)
+        run = ws.okr("ingest", *observed)
+        assert run.code == 0, run.err
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -198,17 +200,14 @@ def _same(left: Any, right: Any) -> bool:
 
 def marts(ws: Workspace, ignore: set[str], daily: bool) -> dict[str, list[dict[str, Any]]]:
     """Every mart (the daily marts only if `daily`), without the columns in `ignore`, its rows
-    in the order of its key (nulls last; engines differ by default)."""
-    found = {}
-    for mart, key in MARTS.items():
-        if mart in DAILY and not daily:
-            continue
-        rows = [
-            {k: v for k, v in row.items() if k not in ignore}
-            for row in ws.rows(f"select * from {mart}")
+    in the order of its key."""
+    return {
+        mart: [
+            {k: v for k, v in row.items() if k not in ignore} for row in ws.rows(in_key_order(mart))
         ]
-        found[mart] = sorted(rows, key=lambda r: [(r[c] is None, str(r[c])) for c in key])
-    return found
+        for mart in mart_names()
+        if daily or mart not in DAILY
+    }
 
 
 def assert_same_marts(left: dict[str, Any], right: dict[str, Any]) -> None:
@@ -260,6 +259,8 @@ def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
     pair: dict[str, Workspace],
 ) -> None:
     assert_same_marts(*build_both(pair).values())  # as of now: the incremental models' start
+    # test_score_precision's property on Spark: the world's objectives, each day of 2026-Q3
+    check_world(pair["spark"], world()[1], days=92)
     for ws in pair.values():
         (ws.folder / "more.csv").write_text(MORE_CSV)
         assert ws.okr("ingest", "more.csv").code == 0
@@ -282,8 +283,10 @@ def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
     assert report.code == 0, report.err
     assert "200 visits" in (pair["spark"].folder / "q1.html").read_text()
     # the reference: dbt's full refresh as `okr build --full-refresh` runs it, without the gate
-    # (it passed on these rows; the Spark suite's time goes to builds)
-    options = ["--exclude-resource-type", "unit_test", "--full-refresh"]
+    # (it passed on these rows) and without the data tests (they passed on the incremental
+    # build; the Spark suite's time goes to builds, a test costs Spark what a model does)
+    options = ["--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]
+    options.append("--full-refresh")
     DbtProject(pair["spark"].url).build({"as_of": None}, options)
     assert_same_marts(incremental["spark"], marts(pair["spark"], LINEAGE, daily=True))
 
@@ -433,10 +436,3 @@ def test_concurrent_appends_number_every_event_once(
     assert [process.wait(timeout=300) for process in running] == [0, 0]
     numbers = [row["sequence_no"] for row in ws.rows("select sequence_no from okr_events")]
     assert sorted(numbers) == list(range(1, 81))
-
-
-def test_objective_scores_are_the_exact_weighted_mean(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
-    """test_score_precision's property on Spark."""
-    assert_exact_scores(new_workspace("spark", tmp_path, request))
