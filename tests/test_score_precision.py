@@ -209,8 +209,9 @@ def check(rows: list[dict[str, Any]], objectives: dict[str, tuple[str, Objective
     return len(rows)
 
 
-def load_world(ws: Workspace) -> dict[str, tuple[str, Objective]]:
-    """The world appended and its observations ingested, not built; its objectives."""
+def assert_exact_scores(ws: Workspace) -> None:
+    """The property on one warehouse: the world appended and built, every objective score
+    checked, in the current mart and day by day, and every bounded key result figure."""
     events, objectives = world()
     assert objectives["tree-0/o0"][1].exact_score() == 1  # (3 + 1 + 1 + 1) / 6
     scored = [node.exact_score() for _, node in objectives.values()]
@@ -218,44 +219,34 @@ def load_world(ws: Workspace) -> dict[str, tuple[str, Objective]]:
     # nothing to score.
     assert {Fraction(0), Fraction(1), None} <= set(scored)
     assert any(s not in (0, 1, None) for s in scored)
-    appended = ws.append(events, name="world.jsonl")
+    appended = ws.append(events)
     assert appended.code == 0, appended.err
-    (ws.folder / "world.csv").write_text(OBSERVATIONS)
-    ingested = ws.okr("ingest", "world.csv")
+    (ws.folder / "observations.csv").write_text(OBSERVATIONS)
+    ingested = ws.okr("ingest", "observations.csv")
     assert ingested.code == 0, ingested.err
-    return objectives
+    built = ws.okr("build", "--as-of", AS_OF)
+    assert built.code == 0, built.out + built.err
 
-
-def check_world(ws: Workspace, objectives: dict[str, tuple[str, Objective]], days: int) -> None:
-    """The property on a built warehouse: every objective score of the world checked, in the
-    current mart and on each of the `days` days of the daily mart, and every bounded key
-    result figure. Rows of other clients (a warehouse may hold more) are left out."""
-    clients = ", ".join(sorted({f"'{key.split('/')[0]}'" for key in objectives}))
-    mine = f"where client_id in ({clients})"
     current = ws.rows(
-        f"select client_id, objective_id, score, expected_progress from okr_objectives {mine}"
+        "select client_id, objective_id, score, expected_progress from okr_objectives"
     )
     assert check(current, objectives) == len(objectives)
     daily = ws.rows(
         "select client_id, objective_id, date_day, score, expected_progress"
-        f" from okr_objective_daily {mine}"
+        " from okr_objective_daily"
     )
-    assert check(daily, objectives) == days * len(objectives)
+    assert check(daily, objectives) == 12 * len(objectives)  # 1 to 12 July
     bounded = ws.rows(
-        f"select score, computed_score, expected_progress from okr_key_results {mine}"
-        f" union all select score, score, expected_progress from okr_key_result_daily {mine}"
+        "select score, computed_score, expected_progress from okr_key_results"
+        " union all select score, score, expected_progress from okr_key_result_daily"
     )
-    assert bounded
     for row in bounded:
         assert all(0 <= value <= 1 for value in row.values() if value is not None), row
-    status = ws.rows(f"select status_value, status from okr_kpis {mine} and kpi_id = 'k-avg'")
+    status = ws.rows("select status_value, status from okr_kpis where kpi_id = 'k-avg'")
     assert status[0]["status_value"] == pytest.approx(0.7) and status[0]["status"] == "met"
 
 
 def test_objective_scores_are_the_exact_weighted_mean(workspace: Workspace) -> None:
-    """On DuckDB and PostgreSQL; on Spark in test_spark.py, in the warehouse its other tests
-    build (one Spark server per test run, and every build costs Spark minutes)."""
-    objectives = load_world(workspace)
-    built = workspace.okr("build", "--as-of", AS_OF)
-    assert built.code == 0, built.out + built.err
-    check_world(workspace, objectives, days=12)  # 1 to 12 July
+    """On DuckDB and PostgreSQL; on Spark in test_spark.py, beside the other Spark tests (one
+    Spark server per test run)."""
+    assert_exact_scores(workspace)

@@ -1,10 +1,9 @@
 """okr on Apache Spark, for real: a Spark Connect server (one for the session), the `okr`
 command against it, and DuckDB doing the same beside it as the reference.
 
-The same inputs give the same marts row by row (the demo, the scoring and KPI scenarios, a
-random history and the score property's alignment trees; as of a day and as of now); objective
-scores are exact weighted means; an incremental build after new, late and corrected rows equals
-a --full-refresh; hostile files give the same counts and store the same rows.
+The same inputs give the same marts row by row (the demo, the scoring and KPI scenarios and a
+random history; as of a day and as of now); an incremental build after new, late and corrected
+rows equals a --full-refresh; hostile files give the same counts and store the same rows.
 """
 
 from __future__ import annotations
@@ -26,8 +25,7 @@ from test_hostile import HEADER, INJECTIONS
 from test_incremental import MORE_CSV
 from test_kpis_end_to_end import GOALS as KPI_GOALS
 from test_kpis_end_to_end import LAST_JSONL, SUM_CSV
-from test_score_precision import OBSERVATIONS as WORLD_CSV
-from test_score_precision import check_world, world
+from test_score_precision import assert_exact_scores
 from test_scoring_end_to_end import SCENARIO
 
 from okr_plugin.build import DbtProject
@@ -168,28 +166,17 @@ def load_demo(ws: Workspace) -> None:
 
 
 def load(ws: Workspace) -> None:
-    """The demo's inputs, the scoring and KPI scenarios, a random history and
-    test_score_precision's world of alignment trees, in that order: one `okr append` and one
-    `okr ingest` (every command costs Spark a session)."""
+    """The demo's inputs, the scoring and KPI scenarios and a random history, in that order."""
+    load_demo(ws)
     history, observations = random_history(20261201)
-    named = (
-        ("scoring", SCENARIO),
-        ("kpis", KPI_GOALS),
-        ("history", history),
-        ("world", world()[0]),
-    )
-    events = [str(write_jsonl(ws.folder / f"{name}.jsonl", events)) for name, events in named]
+    for name, events in (("scoring", SCENARIO), ("kpis", KPI_GOALS), ("history", history)):
+        run = ws.append(events, name=f"{name}.jsonl")
+        assert run.code == 0, run.err
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)
     (ws.folder / "history.csv").write_text(observations)
-    (ws.folder / "world.csv").write_text(WORLD_CSV)
-    with resources.as_file(resources.files("okr_plugin") / "demo") as demo:
-        run = ws.okr("append", str(demo / "saas_2026q3.jsonl"), *events)
-        assert run.code == 0, run.err
-        observed = (str(demo / "observations.csv"), "sum.csv", "last.jsonl", "history.csv")
-        observed += ("world.csv",)
-        run = ws.okr("ingest", *observed)
-        assert run.code == 0, run.err
+    run = ws.okr("ingest", "sum.csv", "last.jsonl", "history.csv")
+    assert run.code == 0, run.err
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -259,8 +246,6 @@ def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
     pair: dict[str, Workspace],
 ) -> None:
     assert_same_marts(*build_both(pair).values())  # as of now: the incremental models' start
-    # test_score_precision's property on Spark: the world's objectives, each day of 2026-Q3
-    check_world(pair["spark"], world()[1], days=92)
     for ws in pair.values():
         (ws.folder / "more.csv").write_text(MORE_CSV)
         assert ws.okr("ingest", "more.csv").code == 0
@@ -283,10 +268,8 @@ def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
     assert report.code == 0, report.err
     assert "200 visits" in (pair["spark"].folder / "q1.html").read_text()
     # the reference: dbt's full refresh as `okr build --full-refresh` runs it, without the gate
-    # (it passed on these rows) and without the data tests (they passed on the incremental
-    # build; the Spark suite's time goes to builds, a test costs Spark what a model does)
-    options = ["--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"]
-    options.append("--full-refresh")
+    # (it passed on these rows; the Spark suite's time goes to builds)
+    options = ["--exclude-resource-type", "unit_test", "--full-refresh"]
     DbtProject(pair["spark"].url).build({"as_of": None}, options)
     assert_same_marts(incremental["spark"], marts(pair["spark"], LINEAGE, daily=True))
 
@@ -436,3 +419,10 @@ def test_concurrent_appends_number_every_event_once(
     assert [process.wait(timeout=300) for process in running] == [0, 0]
     numbers = [row["sequence_no"] for row in ws.rows("select sequence_no from okr_events")]
     assert sorted(numbers) == list(range(1, 81))
+
+
+def test_objective_scores_are_the_exact_weighted_mean(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """test_score_precision's property on Spark."""
+    assert_exact_scores(new_workspace("spark", tmp_path, request))
