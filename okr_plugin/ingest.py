@@ -15,6 +15,7 @@ either engine, in one transaction.
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 import tempfile
 from dataclasses import dataclass, replace
@@ -83,6 +84,30 @@ STAGED = {
     "okr_ingest_rejections": "source_file text, line_no bigint, event_id text, raw_text text,"
     " reason text",
 }
+
+
+# What may separate a CSV's columns; the header says which one a file uses.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_header(path: Path) -> tuple[list[str], str]:
+    """A CSV file's column names and read_csv's options for it. Its delimiter is the one that
+    splits the header line into the most observation columns (a comma when none does); quotes
+    are double quotes, doubled inside a field. Nothing is guessed from the rows: a row that
+    breaks them is rejected on its own, never read with another dialect."""
+    with path.open("rb") as handle:
+        line = handle.readline().decode("utf-8", errors="replace").lstrip("\ufeff")
+    line = line.rstrip("\r\n")
+
+    def names(delimiter: str) -> list[str]:
+        return next(csv.reader([line], delimiter=delimiter, quotechar='"', doublequote=True), [])
+
+    delimiter = max(DELIMITERS, key=lambda d: sum(n in COLUMNS for n in names(d)))
+    options = (
+        f"header = true, auto_detect = false, delim = {sql_literal(delimiter)}, quote = '\"',"
+        " escape = '\"'"
+    )
+    return names(delimiter), options
 
 
 @dataclass
@@ -239,7 +264,7 @@ class Reader:
         self.duck.execute(
             "create or replace temp table okr_csv_records as"
             " select row_number() over () as record_no, *"
-            f" from read_csv({sql_literal(str(file.path))}, header = true, {options},"
+            f" from read_csv({sql_literal(str(file.path))}, {options},"
             " store_rejects = true, rejects_table = 'okr_csv_rejects',"
             " rejects_scan = 'okr_csv_scans')"
         )
@@ -256,25 +281,25 @@ class Reader:
         """Typed when the header names only observation columns and every line reads with
         their types, one record a line (`lines`: the file's); otherwise (a bad value, a broken
         or blank line, an unknown column) as text, where every line gets its own verdict."""
-        path = sql_literal(str(file.path))
-        header = [
-            row[0]
-            for row in self.duck.execute(
-                f"describe select * from read_csv({path}, header = true, all_varchar = true)"
-            ).fetchall()
-        ]
+        header, dialect = csv_header(file.path)
+        if not header or len(set(header)) < len(header):
+            raise StoreError(
+                f"{file.name}: the first line is the header: every column named once, got"
+                f" {', '.join(header) or 'nothing'}"
+            )
         line_of = "r.record_no + 1"  # the header is line 1
         if header and set(header) <= set(COLUMNS):
             declared = ", ".join(
                 f"{sql_literal(c)}: {sql_literal(CSV_TYPES.get(c, 'varchar'))}" for c in header
             )
-            types, rejected, records = self._read_csv(file, f"columns = {{{declared}}}")
+            types, rejected, records = self._read_csv(file, f"columns = {{{declared}}}, {dialect}")
             if not rejected and lines == records + 1:
                 self._insert_read(file, "okr_csv_records", line_of, types)
                 self._drop_csv()
                 return
             self._drop_csv()
-        types, rejected, records = self._read_csv(file, "all_varchar = true")
+        as_text = ", ".join(f"{sql_literal(c)}: 'varchar'" for c in header)
+        types, rejected, records = self._read_csv(file, f"columns = {{{as_text}}}, {dialect}")
         if rejected or lines != records + 1:
             # Blank lines or broken rows shift records against lines: number the lines.
             self._number_lines(file)
