@@ -326,10 +326,13 @@ def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
 
     if command == "build":
         halfway = snapshot(ws)
-        leftovers = ws.rows("select tablename from pg_tables where tablename like '%dbt%'")
-        assert leftovers == []  # no temporary or backup table left behind
+        leftovers = "select tablename from pg_tables where tablename like '%dbt%'"
+        # dbt drops a mart's previous table (__dbt_backup) just after the swap commits: a stop
+        # in between may leave one, never a half-built __dbt_tmp
+        assert not [t for t in ws.rows(leftovers) if not t["tablename"].endswith("__dbt_backup")]
         again = ws.okr("build", *AS_OF)
         assert again.code == 0, again.err
+        assert ws.rows(leftovers) == []  # the next build removes any backup left
         after = snapshot(ws)
         assert after != before
         for mart, rows in halfway.items():  # each mart whole: as it was, or as it is now
