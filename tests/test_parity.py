@@ -17,6 +17,9 @@ from conftest import Workspace, in_key_order, model_keys, new_workspace
 
 # When a build ran and what it had received by then: two builds differ there.
 LINEAGE = {"as_of_at", "known_at"}
+# Marts with no row as of a day: the demo's annotations are recorded in July, the scenarios
+# have none.
+EMPTY = {"2026-04-03": {"okr_annotations", "okr_annotation_days"}}
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -44,7 +47,8 @@ def test_duckdb_and_postgres_build_identical_marts(
         built[kind] = ws
     for mart in mart_names():
         duck, pg = (built[kind].rows(in_key_order(mart)) for kind in ("duckdb", "postgres"))
-        assert len(duck) == len(pg) > 0, mart
+        assert len(duck) == len(pg), mart
+        assert duck or mart in EMPTY.get(as_of, ()), mart  # nothing compared, nothing shown
         for d, p in zip(duck, pg, strict=True):
             assert d.keys() == p.keys()
             different = {c: (d[c], p[c]) for c in d if c not in LINEAGE and not _same(d[c], p[c])}
