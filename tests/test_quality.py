@@ -434,7 +434,12 @@ def test_the_gate_checks_new_rows_until_they_pass_and_everything_when_asked(
         ]
     with around_the_cli(ws) as conn:
         conn.execute(sa.text("delete from okr_events where event_id = 'bad-type'"))
-    assert ws.okr("check").code == 0
+    # nothing left since the last passing run: nothing validated, nothing recorded (GX unloaded)
+    recorded = ws.rows("select count(*) as n from okr_quality_runs")
+    idle = ws.okr("check")
+    assert idle.code == 0, idle.out
+    assert "nothing appended since the last passing run, nothing to check" in idle.out
+    assert ws.rows("select count(*) as n from okr_quality_runs") == recorded
 
     # a row edited in place (its sequence_no already checked) is not a new row: only a full
     # run sees it, as okr check --full and okr build --full-refresh (the nightly path) do

@@ -67,6 +67,11 @@ class Scope:
         return query + (f" where {self.where}" if self.where else "")
 
 
+# What a run checks when no row was appended since the last passing run: it validates nothing
+# and records nothing (the next run's scope starts where this one's would have).
+NOTHING_NEW = "nothing appended since the last passing run, nothing to check"
+
+
 @dataclass
 class GateReport:
     run_id: str
@@ -85,6 +90,8 @@ class GateReport:
         return [o for o in self.failed if o.severity == CRITICAL]
 
     def summary(self) -> str:
+        if self.checked == NOTHING_NEW:
+            return f"quality gate: {NOTHING_NEW}"
         warnings = len(self.failed) - len(self.critical)
         return (
             f"quality gate: {len(self.outcomes)} expectations over {self.checked},"

@@ -24,6 +24,7 @@ from ..schema import okr_quality_runs
 from ..store import Store
 from ..warehouse import translate
 from .results import (
+    NOTHING_NEW,
     SAMPLE_IDS,
     WARNING,
     GateReport,
@@ -113,11 +114,9 @@ class Gate:
             scope.where = f"recorded_at > cast('{moment}' as timestamp) or recorded_at is null"
         return scope
 
-    def inputs(
-        self, engine: sa.Engine, now: datetime
-    ) -> tuple[list[Input], list[Scope], list[Outcome]]:
-        """What to validate; an extra relation not (yet) in the warehouse is a warning."""
-        adapter = self.backend.adapter
+    def scopes(self, engine: sa.Engine) -> tuple[list[Scope], list[Outcome]]:
+        """The rows each input relation has in scope (okr_events, okr_observations, then the
+        extra relations in the warehouse); an extra relation not (yet) in it is a warning."""
         inspector = sa.inspect(engine)
         found, missing = [], []
         for relation in self.relations:
@@ -146,6 +145,12 @@ class Gate:
             for scope in scopes:
                 count = f"select count(*) from ({scope.rows()}) as checked"
                 scope.rows_checked = conn.execute(sa.text(count)).scalar_one()
+        return scopes, missing
+
+    def inputs(self, scopes: list[Scope], now: datetime) -> list[Input]:
+        """What to validate: a suite per input relation, over the rows in its scope."""
+        adapter = self.backend.adapter
+        events, observations, *extras = scopes
         inputs = [
             _input("okr_events", event_checks(now, events), events),
             _input(
@@ -163,9 +168,17 @@ class Gate:
         for scope in extras:
             checks = observation_checks(now, scope, has_sequence=False)
             inputs.append(_input(scope.relation, checks, scope))
-        return inputs, scopes, missing
+        return inputs
 
     def run(self, engine: sa.Engine, now: datetime) -> GateReport:
+        """Validate the rows in scope and record the outcome; with no row in any scope (nothing
+        appended since the last passing run), record nothing and leave GX unloaded."""
+        try:
+            scopes, outcomes = self.scopes(engine)
+        except sa.exc.DBAPIError as err:
+            raise translate(err, self.url) from None
+        if not outcomes and all(s.where is not None and s.rows_checked == 0 for s in scopes):
+            return GateReport(uuid.uuid4().hex, now, [], None, scopes, NOTHING_NEW)
         _quiet_gx(self.backend)
         import great_expectations as gx
         from great_expectations.checkpoint.actions import UpdateDataDocsAction
@@ -191,7 +204,7 @@ class Gate:
             kwargs=self.backend.engine_options(),
         )
         try:
-            inputs, scopes, outcomes = self.inputs(engine, now)
+            inputs = self.inputs(scopes, now)
             definitions = []
             for item in inputs:
                 suite = context.suites.add(gx.ExpectationSuite(name=item.suite))
