@@ -1,4 +1,5 @@
-"""Shared helpers: run the installed `okr` command against a real warehouse, read tables back.
+"""Shared helpers: run the installed `okr` command against a real warehouse (its main() in the
+test's process, or a process of its own where the process matters), read tables back.
 
 Every workspace is a DuckDB file, a fresh database on a PostgreSQL server that the test session
 starts itself (tests/postgres.py) and stops at the end, or a fresh database on a Spark Connect
@@ -7,10 +8,13 @@ server that the session starts once, when a test first asks for it (okr spark st
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import traceback
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +27,7 @@ import sqlalchemy as sa
 import yaml
 from postgres import PostgresServer, spare_port
 
+from okr_plugin import cli
 from okr_plugin.resources import mart_names, project_dir
 
 OKR = str(Path(sys.executable).with_name("okr"))
@@ -52,6 +57,44 @@ def run_okr(
         timeout=600,
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def call_okr(*args: str, cwd: Path, stdin: str | None = None) -> Run:
+    """`okr`'s main() in this process, as the command runs it (dbt and the gate still start
+    child processes of their own): its output and its children's, and its exit code, as run_okr
+    gives them, without starting Python and importing okr once more for each command."""
+    here, streams = os.getcwd(), (sys.stdin, sys.stdout, sys.stderr)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        for stream in streams[1:]:
+            stream.flush()
+        saved = os.dup(1), os.dup(2)
+        os.dup2(out.fileno(), 1)  # the children write to the same files, in order
+        os.dup2(err.fileno(), 2)
+        sys.stdout, sys.stderr = (
+            io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), line_buffering=True)
+            for fd in (1, 2)
+        )
+        sys.stdin = io.TextIOWrapper(io.BytesIO((stdin or "").encode()))
+        os.chdir(cwd)
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exit:  # argparse: a usage error (2), --help or --version (0)
+            code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        except Exception:  # what Python does with an uncaught exception
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.close()
+            sys.stderr.close()
+            sys.stdin, sys.stdout, sys.stderr = streams
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            os.chdir(here)
+        out.seek(0)
+        err.seek(0)
+        return Run(code, out.read().decode(), err.read().decode())
 
 
 def event(
@@ -108,7 +151,7 @@ class Workspace:
     kind: str
 
     def okr(self, *args: str, stdin: str | None = None) -> Run:
-        return run_okr(*args, "--warehouse", self.url, cwd=self.folder, stdin=stdin)
+        return call_okr(*args, "--warehouse", self.url, cwd=self.folder, stdin=stdin)
 
     def append(self, events: Iterable[dict[str, Any] | str], name: str = "events.jsonl") -> Run:
         return self.okr("append", str(write_jsonl(self.folder / name, events)))

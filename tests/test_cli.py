@@ -238,8 +238,9 @@ def test_a_locked_warehouse_gives_one_line(duckdb_workspace: Workspace) -> None:
     workspace = duckdb_workspace
     workspace.okr("init")
     holder = duckdb.connect(str(workspace.folder / "okr.duckdb"))  # another process's writer
-    try:
-        run = workspace.append([OBJ])
+    try:  # okr in a process of its own, as it meets the lock
+        events = write_jsonl(workspace.folder / "events.jsonl", [OBJ])
+        run = run_okr("append", str(events), "--warehouse", workspace.url, cwd=workspace.folder)
     finally:
         holder.close()
     assert run.code == 1
