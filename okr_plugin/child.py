@@ -1,12 +1,12 @@
 """Work that must run in a child process of its own.
 
-dbt-duckdb and Great Expectations keep their warehouse connections for the life of the process,
-and DuckDB allows one writing process per file: run in the `okr` process, they would hold the
-file against everything after them. So `okr` starts `python -m MODULE REQUEST ANSWER`; the
-child gets ready (imports, parsing), waits for "go" on its standard input, does the work, writes
-its answer as JSON to the file ANSWER and exits, freeing the file. While the child gets ready,
-the `okr` process may do other work (the quality gate, while dbt parses the project); if that
-work fails, the child is stopped before it touches the warehouse.
+dbt-duckdb keeps its warehouse connection for the life of the process, and DuckDB allows one
+writing process per file: run in the `okr` process, dbt would hold the file against everything
+after it. So `okr` starts `python -m MODULE REQUEST ANSWER`; the child gets ready (imports,
+parsing), waits for "go" on its standard input, does the work, writes its answer as JSON to the
+file ANSWER and exits, freeing the file. While the child gets ready, the `okr` process may do
+other work (the quality gate, while dbt parses the project); if that work fails, the child is
+stopped before it touches the warehouse.
 """
 
 from __future__ import annotations

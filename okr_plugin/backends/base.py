@@ -50,9 +50,6 @@ class Backend:
         "okr access needs PostgreSQL (row-level security); on DuckDB publish a file per client:"
         " okr publish --client CLIENT --to FILE"
     )
-    # Great Expectations imports pyspark whenever it is installed (half a second); only a
-    # warehouse that GX reads through pyspark needs it.
-    gx_needs_pyspark: ClassVar[bool] = False
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -33,6 +33,7 @@ class BufferedDuckDBDialect(DuckDBDialect):
     point `okr_duckdb`."""
 
     execution_ctx_cls = _BufferedContext
+    supports_statement_cache = False  # as duckdb-engine's; SQLAlchemy asks each class to say
 
     def on_connect(self) -> Any:
         """Cap DuckDB's memory as every other okr connection does."""

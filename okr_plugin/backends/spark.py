@@ -27,7 +27,6 @@ class Spark(Backend):
         "nothing to publish on Spark: point BI tools at the cluster's SQL endpoint (Spark"
         " Thrift server, Databricks SQL); the marts are Parquet tables in the warehouse's database"
     )
-    gx_needs_pyspark = True
 
     @contextmanager
     def one_writer(self) -> Iterator[None]:

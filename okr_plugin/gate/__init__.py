@@ -7,7 +7,7 @@ build before dbt touches a table) or a warning (reported). Every run adds one ro
 expectation to okr_quality_results and rewrites GX's HTML documents in a known folder.
 
 - suites: what is expected of each input table;
-- runner: the GX run (in a child process) and run_gate, its entry point;
+- runner: the GX run and run_gate, its entry point;
 - results: each expectation's outcome, the run's report, and their record in the warehouse.
 
 GX connects through the backend's gx_url and engine options (backends/).

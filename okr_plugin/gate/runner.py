@@ -1,23 +1,20 @@
-"""The gate's run: every suite validated by Great Expectations over the warehouse, in a child
-process (GX keeps its connection to the warehouse for the life of the process)."""
+"""The gate's run: every suite validated by Great Expectations over the warehouse, in the
+calling process; GX's connections are closed when the run ends, so DuckDB's file is free for
+the next writer (dbt's process)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
-import tempfile
 import uuid
-from dataclasses import asdict
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..backends import Backend, backend_for
-from ..child import run_child, serve
-from ..errors import StoreError
+from ..backends import backend_for
 from ..events import utc_now
 from ..resources import project_variable
 from ..schema import okr_quality_runs
@@ -44,12 +41,9 @@ from .suites import (
 )
 
 
-def _quiet_gx(backend: Backend) -> None:
+def _quiet_gx() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.CRITICAL)
-    if not backend.gx_needs_pyspark:
-        # GX imports pyspark whenever it is installed (half a second); it reads SQL here
-        sys.modules.setdefault("pyspark", None)  # type: ignore[arg-type]
 
 
 class Gate:
@@ -179,10 +173,11 @@ class Gate:
             raise translate(err, self.url) from None
         if not outcomes and all(s.where is not None and s.rows_checked == 0 for s in scopes):
             return GateReport(uuid.uuid4().hex, now, [], None, scopes, NOTHING_NEW)
-        _quiet_gx(self.backend)
+        _quiet_gx()
         import great_expectations as gx
         from great_expectations.checkpoint.actions import UpdateDataDocsAction
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.datasource.fluent.interfaces import GxDatasourceWarning
 
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -197,12 +192,15 @@ class Gate:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-        # `kwargs` (create_engine arguments) is a field of GX's SQL datasource its stub omits
-        source = context.data_sources.add_sql(  # type: ignore[call-arg]
-            name="warehouse",
-            connection_string=self.backend.gx_url(),
-            kwargs=self.backend.engine_options(),
-        )
+        with warnings.catch_warnings():
+            # one generic SQL datasource for every warehouse, whatever GX would suggest
+            warnings.simplefilter("ignore", GxDatasourceWarning)
+            # `kwargs` (create_engine arguments) is a field of GX's SQL datasource its stub omits
+            source = context.data_sources.add_sql(  # type: ignore[call-arg]
+                name="warehouse",
+                connection_string=self.backend.gx_url(),
+                kwargs=self.backend.engine_options(),
+            )
         try:
             inputs = self.inputs(scopes, now)
             definitions = []
@@ -216,9 +214,9 @@ class Gate:
                     asset = source.add_query_asset(item.name, query=item.query)
                 else:
                     schema, _, name = str(item.table).rpartition(".")
-                    asset = source.add_table_asset(
-                        item.name, table_name=name, schema_name=schema or None
-                    )
+                    # GX deprecates schema_name, even as None: passed only when there is one
+                    where: dict[str, Any] = {"schema_name": schema} if schema else {}
+                    asset = source.add_table_asset(item.name, table_name=name, **where)
                 definitions.append(
                     context.validation_definitions.add(
                         gx.ValidationDefinition(
@@ -256,7 +254,11 @@ class Gate:
         except sa.exc.DBAPIError as err:
             raise translate(err, self.url) from None
         finally:
+            # the datasource's engine and the one GX validates with: DuckDB's file stays
+            # locked while either holds a connection
             source.get_engine().dispose()
+            source.get_execution_engine().engine.dispose()
+            source.get_execution_engine().engine.dispose()
         report = GateReport(
             uuid.uuid4().hex,
             now,
@@ -292,53 +294,9 @@ def run_gate(
     full: bool = False,
     always_report: bool = False,
 ) -> GateReport:
-    """Run the gate in a child process (see child.py: GX keeps its connection to the
-    warehouse for the life of the process) and return its report; `full` checks every row,
-    and the HTML report goes to `docs` when a check fails (always, with always_report)."""
-    with tempfile.TemporaryDirectory(prefix="okr-gate-") as folder:
-        request = {
-            "url": url,
-            "docs": str(docs),
-            "variables": variables,
-            "full": full,
-            "always_report": always_report,
-        }
-        found, code = run_child("okr_plugin.gate.runner", request, Path(folder) / "report.json")
-    if found is None:
-        raise StoreError(f"the quality gate stopped unexpectedly (exit code {code})")
-    if "error" in found:
-        raise StoreError(found["error"])
-    return GateReport(
-        found["run_id"],
-        datetime.fromisoformat(found["run_at"]),
-        [Outcome(**o) for o in found["outcomes"]],
-        Path(found["docs"]) if found["docs"] else None,
-        checked=found["checked"],
-    )
-
-
-def _serve(request: dict[str, Any], _: Any) -> dict[str, Any]:
-    try:
-        with Store(request["url"]) as store:
-            store.init()
-            gate = Gate(
-                request["url"],
-                Path(request["docs"]),
-                request["variables"],
-                request["full"],
-                request["always_report"],
-            )
-            report = gate.run(store.engine, utc_now())
-    except StoreError as err:
-        return {"error": str(err)}
-    return {
-        "run_id": report.run_id,
-        "run_at": report.run_at.isoformat(),
-        "docs": str(report.docs) if report.docs else None,
-        "outcomes": [asdict(o) for o in report.outcomes],
-        "checked": report.checked,
-    }
-
-
-if __name__ == "__main__":
-    serve(_serve)  # the child process of run_gate
+    """Run the gate over the warehouse and return its report; `full` checks every row, and
+    the HTML report goes to `docs` when a check fails (always, with always_report)."""
+    with Store(url) as store:
+        store.init()
+        gate = Gate(url, docs, variables, full, always_report)
+        return gate.run(store.engine, utc_now())
