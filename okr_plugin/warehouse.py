@@ -25,6 +25,11 @@ def translate(err: Exception, url: str) -> StoreError:
             f" {lock_timeout():g} s, see OKR_LOCK_TIMEOUT); wait for it to finish (or close it)"
             " and run the command again"
         )
+    if "same database file with a different configuration" in message:
+        return StoreError(
+            f"the warehouse {display(url)} is open in this process with other settings (a DuckDB"
+            " connection of the caller's own): close that connection and try again"
+        )
     return StoreError(f"warehouse error on {display(url)}: {message}")
 
 

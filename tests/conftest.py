@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,8 @@ def call_okr(*args: str, cwd: Path, stdin: str | None = None) -> Run:
             code = cli.main(list(args))
         except SystemExit as exit:  # argparse: a usage error (2), --help or --version (0)
             code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+            if exit.code is not None and not isinstance(exit.code, int):
+                print(exit.code, file=sys.stderr)  # what Python does with sys.exit("text")
         except Exception:  # what Python does with an uncaught exception
             traceback.print_exc()
             code = 1
@@ -292,3 +296,41 @@ def in_key_order(model: str) -> str:
     """`select *` from a model in the order of its key, nulls last on every engine."""
     order = ", ".join(f"{column} nulls last" for column in model_keys()[model])
     return f"select * from {model} order by {order}"
+
+
+def marts(ws: Workspace, ignore: Iterable[str] = ()) -> dict[str, list[dict[str, Any]]]:
+    """Every mart, its rows in the order of its key, without the columns in `ignore`: to
+    compare two warehouses' builds value by value."""
+    return {
+        mart: [
+            {k: v for k, v in row.items() if k not in ignore} for row in ws.rows(in_key_order(mart))
+        ]
+        for mart in mart_names()
+    }
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal, or floats within 1e-9 of each other (engines add up in their own order)."""
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12)
+    return bool(left == right)
+
+
+def assert_same_marts(left: dict[str, Any], right: dict[str, Any]) -> None:
+    """Two builds' marts (as marts() reads them) equal row by row, naming the first row that
+    differs by its key."""
+    assert left.keys() == right.keys()
+    for mart, rows in left.items():
+        assert len(rows) == len(right[mart]), mart
+        for a, b in zip(rows, right[mart], strict=True):
+            assert a.keys() == b.keys(), mart
+            different = {c: (a[c], b[c]) for c in a if not _same(a[c], b[c])}
+            assert not different, f"{mart} {[a.get(k) for k in model_keys()[mart]]}: {different}"
+
+
+def load_demo(ws: Workspace) -> None:
+    """The demo's events and observations, not built (`okr demo` builds as of its day)."""
+    demo = resources.files("okr_plugin") / "demo"
+    with resources.as_file(demo) as folder:
+        assert ws.okr("append", str(folder / "saas_2026q3.jsonl")).code == 0
+        assert ws.okr("ingest", str(folder / "observations.csv")).code == 0

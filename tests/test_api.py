@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from okr_plugin import app
@@ -77,9 +78,10 @@ def test_every_operation_returns_its_result(
 ) -> None:
     load(workspace)
     report = app.check(workspace.url)
-    assert not report.critical and report.outcomes
+    assert not report.critical and report.outcomes and not report.nothing_new
     built = app.build(workspace.url, as_of="2026-08-15")
     assert built.as_of == "2026-08-15" and not built.gate.critical
+    assert built.gate.nothing_new and not built.gate.outcomes  # the check passed every row
 
     key_results = by_id(app.read_mart("okr_key_results", workspace.url), "key_result_id")
     assert key_results["k-trials"]["progress"] == pytest.approx(0.25)  # 50 / 200
@@ -135,3 +137,12 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         app.grant("reader", "acme", str(tmp_path / "w.duckdb"))
     with pytest.raises(StoreError, match="no such file"):
         app.append([tmp_path / "missing.jsonl"], str(tmp_path / "w.duckdb"))
+    # a DuckDB connection of the caller's own to the file, opened with other settings
+    path = str(tmp_path / "held.duckdb")
+    app.init(path)
+    held = duckdb.connect(path, config={"threads": 1})
+    try:
+        with pytest.raises(StoreError, match="open in this process with other settings"):
+            app.read_mart("okr_objectives", path)
+    finally:
+        held.close()

@@ -11,12 +11,10 @@ files give the same counts and store the same rows; the gate stops the same rows
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import subprocess
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,6 @@ from test_kpis_end_to_end import LAST_JSONL, SUM_CSV
 from test_score_precision import AS_OF, assert_world_scored, load_world, world
 from test_scoring_end_to_end import SCENARIO
 
-from okr_plugin.resources import mart_names
 from okr_plugin.sparkconnect.dialect import remote_of
 from okr_plugin.warehouse import display
 
@@ -38,8 +35,10 @@ from conftest import (
     LOAD_ORDER,
     OKR,
     Workspace,
+    assert_same_marts,
     event,
-    in_key_order,
+    load_demo,
+    marts,
     new_workspace,
     write_jsonl,
 )
@@ -161,14 +160,6 @@ def random_history(seed: int) -> tuple[list[dict[str, Any]], str]:
     return events, "\n".join(rows) + "\n"
 
 
-def load_demo(ws: Workspace) -> None:
-    """The demo's events and observations, not built."""
-    demo = resources.files("okr_plugin") / "demo"
-    with resources.as_file(demo) as folder:
-        assert ws.okr("append", str(folder / "saas_2026q3.jsonl")).code == 0
-        assert ws.okr("ingest", str(folder / "observations.csv")).code == 0
-
-
 def load(ws: Workspace) -> None:
     """The demo's inputs, the scoring and KPI scenarios, a random history and
     test_score_precision's world, in that order."""
@@ -183,32 +174,6 @@ def load(ws: Workspace) -> None:
     run = ws.okr("ingest", "sum.csv", "last.jsonl", "history.csv")
     assert run.code == 0, run.err
     load_world(ws, SPARK_TREES)
-
-
-def _same(left: Any, right: Any) -> bool:
-    if isinstance(left, float) and isinstance(right, float):
-        return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12)
-    return bool(left == right)
-
-
-def marts(ws: Workspace, ignore: set[str]) -> dict[str, list[dict[str, Any]]]:
-    """Every mart without the columns in `ignore`, its rows in the order of its key."""
-    return {
-        mart: [
-            {k: v for k, v in row.items() if k not in ignore} for row in ws.rows(in_key_order(mart))
-        ]
-        for mart in mart_names()
-    }
-
-
-def assert_same_marts(left: dict[str, Any], right: dict[str, Any]) -> None:
-    assert left.keys() == right.keys()
-    for mart in left:
-        assert len(left[mart]) == len(right[mart]), mart
-        for a, b in zip(left[mart], right[mart], strict=True):
-            assert a.keys() == b.keys(), mart
-            different = {c: (a[c], b[c]) for c in a if not _same(a[c], b[c])}
-            assert not different, f"{mart}: {different}"
 
 
 @pytest.fixture(scope="module")

@@ -67,11 +67,6 @@ class Scope:
         return query + (f" where {self.where}" if self.where else "")
 
 
-# What a run checks when no row was appended since the last passing run: it validates nothing
-# and records nothing (the next run's scope starts where this one's would have).
-NOTHING_NEW = "nothing appended since the last passing run, nothing to check"
-
-
 @dataclass
 class GateReport:
     run_id: str
@@ -80,6 +75,9 @@ class GateReport:
     docs: Path | None  # the HTML report, if this run wrote it
     scopes: list[Scope] = field(default_factory=list)
     checked: str = ""  # which rows the run checked, for people
+    # no row appended since the last passing run: nothing validated, nothing recorded (the next
+    # run's scope starts where this one's would have)
+    nothing_new: bool = False
 
     @property
     def failed(self) -> list[Outcome]:
@@ -90,8 +88,8 @@ class GateReport:
         return [o for o in self.failed if o.severity == CRITICAL]
 
     def summary(self) -> str:
-        if self.checked == NOTHING_NEW:
-            return f"quality gate: {NOTHING_NEW}"
+        if self.nothing_new:
+            return "quality gate: nothing appended since the last passing run, nothing to check"
         warnings = len(self.failed) - len(self.critical)
         return (
             f"quality gate: {len(self.outcomes)} expectations over {self.checked},"

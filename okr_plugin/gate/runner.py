@@ -21,7 +21,6 @@ from ..schema import okr_quality_runs
 from ..store import Store
 from ..warehouse import translate
 from .results import (
-    NOTHING_NEW,
     SAMPLE_IDS,
     WARNING,
     GateReport,
@@ -172,7 +171,7 @@ class Gate:
         except sa.exc.DBAPIError as err:
             raise translate(err, self.url) from None
         if not outcomes and all(s.where is not None and s.rows_checked == 0 for s in scopes):
-            return GateReport(uuid.uuid4().hex, now, [], None, scopes, NOTHING_NEW)
+            return GateReport(uuid.uuid4().hex, now, [], None, scopes, nothing_new=True)
         _quiet_gx()
         import great_expectations as gx
         from great_expectations.checkpoint.actions import UpdateDataDocsAction
