@@ -212,10 +212,7 @@ class Gate:
                 if item.query:
                     asset = source.add_query_asset(item.name, query=item.query)
                 else:
-                    schema, _, name = str(item.table).rpartition(".")
-                    # GX deprecates schema_name, even as None: passed only when there is one
-                    where: dict[str, Any] = {"schema_name": schema} if schema else {}
-                    asset = source.add_table_asset(item.name, table_name=name, **where)
+                    asset = source.add_table_asset(item.name, table_name=str(item.table))
                 definitions.append(
                     context.validation_definitions.add(
                         gx.ValidationDefinition(
@@ -271,9 +268,10 @@ class Gate:
 
 
 def _input(name: str, checks: list[Check], scope: Scope, select: str | None = None) -> Input:
-    """The input of a suite: the relation itself when every row is checked and no `select`
-    reshapes it, else a query of the rows in scope."""
-    if scope.where is None and select is None:
+    """The input of a suite: the relation itself when every row is checked, no `select`
+    reshapes it and it has no schema (GX deprecates table assets in another schema), else a
+    query of the rows in scope."""
+    if scope.where is None and select is None and "." not in scope.relation:
         return Input(name, checks, table=scope.relation)
     return Input(name, checks, query=scope.rows(select))
 

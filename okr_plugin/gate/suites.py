@@ -31,7 +31,7 @@ class Input:
 
     name: str
     checks: list[Check]
-    table: str | None = None  # schema.table, or
+    table: str | None = None  # a table of the default schema, or
     query: str | None = None  # a SELECT over the warehouse
 
     @property
