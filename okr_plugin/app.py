@@ -293,9 +293,12 @@ def demo(warehouse: str | None = None, progress: Progress = None) -> Demo:
     return Demo(appended, ingested, built, scorecard(url, client=DEMO_CLIENT))
 
 
-def spark_start(folder: Path, port: int = DEFAULT_PORT) -> str:
-    """Start a local Spark Connect server whose tables live in folder; returns its URL."""
-    return spark_server.start_server(folder, port)
+def spark_start(
+    folder: Path, port: int = DEFAULT_PORT, settings: dict[str, str] | None = None
+) -> str:
+    """Start a local Spark Connect server whose tables live in folder; returns its URL.
+    `settings`: Spark settings over okr's own."""
+    return spark_server.start_server(folder, port, settings=settings)
 
 
 def spark_stop(folder: Path) -> None:

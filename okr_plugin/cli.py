@@ -59,6 +59,16 @@ def dbt_vars(text: str) -> dict[str, Any]:
     return value
 
 
+def spark_setting(text: str) -> tuple[str, str]:
+    """--conf: one Spark setting, KEY=VALUE."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(
+            f"--conf must be a Spark setting KEY=VALUE, e.g. spark.driver.memory=4g, got {text!r}"
+        )
+    return key.strip(), value.strip()
+
+
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument(
@@ -200,8 +210,15 @@ def _parser() -> argparse.ArgumentParser:
             default=Path("okr-spark"),
             help="where its tables, metastore and logs live (default: ./okr-spark)",
         )
-    actions.choices["start"].add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="default: 15002"
+    start = actions.choices["start"]
+    start.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 15002")
+    start.add_argument(
+        "--conf",
+        type=spark_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting of the server, over okr's own (repeatable)",
     )
     return parser
 
@@ -301,7 +318,7 @@ def _spark(args: argparse.Namespace) -> int:
         print(f"stopped the Spark Connect server of {args.folder}")
         return EXIT_OK
     print(f"starting a Spark Connect server in {args.folder}", file=sys.stderr)
-    url = app.spark_start(args.folder, args.port)
+    url = app.spark_start(args.folder, args.port, dict(args.conf))
     print(f"Spark Connect is ready: use --warehouse {url} (okr spark stop to stop it)")
     return EXIT_OK
 

@@ -229,7 +229,9 @@ def test_usage_errors_exit_2_without_traceback(workspace: Workspace) -> None:
     assert bad_date.code == 2 and "--as-of must be a date like 2026-08-15" in bad_date.err
     bad_port = workspace.okr("spark", "start", "--port", "x")
     assert bad_port.code == 2 and "invalid int value: 'x'" in bad_port.err
-    for run in (unknown, bad_date, bad_port):
+    bad_conf = workspace.okr("spark", "start", "--conf", "spark.driver.memory")
+    assert bad_conf.code == 2 and "--conf must be a Spark setting KEY=VALUE" in bad_conf.err
+    for run in (unknown, bad_date, bad_port, bad_conf):
         no_traceback(run.err)
         assert len(run.err.strip().splitlines()) == 1
 

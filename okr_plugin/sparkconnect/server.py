@@ -38,9 +38,15 @@ def _server_env(folder: Path) -> dict[str, str]:
     return env
 
 
-def start_server(folder: Path, port: int = DEFAULT_PORT, memory: str = "2g") -> str:
+def start_server(
+    folder: Path,
+    port: int = DEFAULT_PORT,
+    memory: str = "2g",
+    settings: dict[str, str] | None = None,
+) -> str:
     """Start a Spark Connect server on 127.0.0.1 whose tables and metastore live in folder;
-    return its URL once it answers. The UI is off and the session time zone UTC."""
+    return its URL once it answers. The UI is off and the session time zone UTC; `settings`
+    (Spark settings) go over these."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise StoreError("Spark needs Java 17 or later (e.g. Debian's openjdk-17-jre-headless)")
     folder = folder.resolve()
@@ -59,7 +65,7 @@ def start_server(folder: Path, port: int = DEFAULT_PORT, memory: str = "2g") -> 
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
-    }
+    } | (settings or {})
     command = [str(spark_home() / "sbin" / "start-connect-server.sh"), "--driver-memory", memory]
     for key, value in settings.items():
         command += ["--conf", f"{key}={value}"]
