@@ -254,7 +254,6 @@ class Gate:
             # locked while either holds a connection
             source.get_engine().dispose()
             source.get_execution_engine().engine.dispose()
-            source.get_execution_engine().engine.dispose()
         report = GateReport(
             uuid.uuid4().hex,
             now,

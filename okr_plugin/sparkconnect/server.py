@@ -51,7 +51,7 @@ def start_server(
         raise StoreError("Spark needs Java 17 or later (e.g. Debian's openjdk-17-jre-headless)")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    settings = {
+    conf = {
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
         # one machine: a few shuffle partitions a core, not a cluster's 200 (a build of the
@@ -67,7 +67,7 @@ def start_server(
         "spark.connect.grpc.binding.port": str(port),
     } | (settings or {})
     command = [str(spark_home() / "sbin" / "start-connect-server.sh"), "--driver-memory", memory]
-    for key, value in settings.items():
+    for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
     done = subprocess.run(command, env=_server_env(folder), capture_output=True, text=True)
     if done.returncode != 0:
