@@ -167,8 +167,6 @@ def build(
                 " (run okr check for all of them)"
             )
         reports.append(report)
-        with Store(url) as store:
-            store.init()  # waits for another process's lock; closed before dbt opens the file
         _say(progress, f"building the okr models in {display(url)} as of {as_of or 'now'}")
 
     # Unit tests pin the rules on fixed rows; they belong to the test suite, not to every build.
@@ -176,7 +174,7 @@ def build(
         ["--full-refresh"] if full_refresh else []
     )
     # the gate runs while dbt starts and parses the project
-    project = DbtProject(url, progress=progress is not None)
+    project = DbtProject(url, progress)
     project.build({**(variables or {}), "as_of": as_of}, options, before=gate)
     return Built(url, as_of, reports[-1])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .backends import Backend, backend_for
-from .child import run_child, serve
+from .child import Child, Say, serve
 from .errors import OkrError
 from .resources import mart_names, project_dir
 from .settings import lock_timeout, work_dir
@@ -38,16 +37,18 @@ def _write_profile(backend: Backend, folder: Path) -> None:
     path.write_text(json.dumps(profile, indent=2))
 
 
+# dbt's process (see child.py): started by the first dbt command of this process, kept for the
+# next ones. It closes its warehouse connections after each command, so the caller's own (the
+# store, the scorecard) work again as soon as dbt is done.
+DBT = Child("okr_plugin.build")
+
+
 class DbtProject:
-    """The packaged dbt project bound to one warehouse.
+    """The packaged dbt project bound to one warehouse."""
 
-    dbt runs in a child process: dbt-duckdb keeps its DuckDB connection open for the life of the
-    process, and DuckDB allows one writing process per file, so the caller's own connections
-    (the store, the scorecard) work again as soon as dbt is done.
-    """
-
-    def __init__(self, url: str, progress: bool = True) -> None:
-        """progress: dbt's progress lines on standard error."""
+    def __init__(self, url: str, progress: Say | None = None) -> None:
+        """progress: where dbt's progress lines go (a line per model and seed built, per test
+        that did not pass, and a count of the tests that did)."""
         self.url = url
         self.progress = progress
         self.backend = backend_for(url)
@@ -85,12 +86,11 @@ class DbtProject:
                         " OKR_LOCK_TIMEOUT); the marts built meanwhile are new, the others as"
                         " before"
                     ) from None
-                print(
-                    f"a mart is in use ({holders}); trying again ({attempt + 1} of"
-                    f" {LOCK_ATTEMPTS})",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                if self.progress is not None:
+                    self.progress(
+                        f"a mart is in use ({holders}); trying again ({attempt + 1} of"
+                        f" {LOCK_ATTEMPTS})"
+                    )
         unfinished.unlink()
 
     def forget_slices(self) -> None:
@@ -114,18 +114,18 @@ class DbtProject:
     ) -> None:
         """Run one dbt command (build, test, ...) with extra dbt options such as --select;
         raise BuildError when it fails. `meanwhile` runs while dbt parses the project (see
-        child.run_child)."""
+        child.Child.run)."""
         _write_profile(self.backend, self.folder)
         request = {
             "folder": str(self.folder),
             "command": command,
             "variables": variables or {},
             "options": list(options),
-            "environment": self.backend.dbt_environment(),
-            "progress": self.progress,
+            # this process's environment, as a child of its own would inherit it
+            "environment": {**os.environ, **self.backend.dbt_environment()},
+            "url": self.url,
         }
-        answer = self.folder / "outcome.json"
-        outcome, code = run_child("okr_plugin.build", request, answer, meanwhile)
+        outcome, code = DBT.run(request, meanwhile, self.progress)
         if outcome is None or not outcome["success"]:
             reason = outcome["reason"] if outcome else f"dbt stopped unexpectedly (exit {code})"
             if is_locked(Exception(reason)):
@@ -166,9 +166,9 @@ def _arguments(folder: Path, variables: dict[str, Any]) -> list[str]:
 
 
 def _parse(request: dict[str, Any]) -> Any:
-    """Import dbt and parse the project (partially, from the last run's state): the manifest
-    the command then runs on, or None if parsing failed (the command then parses again and
-    reports why)."""
+    """Parse the project (partially, from the last run's state): the manifest the command then
+    runs on, or None if parsing failed (the command then parses again and reports why)."""
+    os.environ.clear()
     os.environ.update(request["environment"])
     from dbt.cli.main import dbtRunner
 
@@ -177,9 +177,9 @@ def _parse(request: dict[str, Any]) -> Any:
     return parsed.result if parsed.success else None
 
 
-def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str, bool]:
+def _invoke(request: dict[str, Any], manifest: Any, say: Say) -> tuple[bool, str, bool]:
     """Run the dbt command in this process through dbtRunner, on the parsed manifest; progress
-    goes to standard error."""
+    lines go to `say`."""
     from dbt.cli.main import dbtRunner
 
     folder = Path(request["folder"])
@@ -188,7 +188,7 @@ def _invoke(request: dict[str, Any], manifest: Any) -> tuple[bool, str, bool]:
         *_arguments(folder, request["variables"]),
         *request["options"],
     ]
-    progress = _Progress(request["progress"])
+    progress = _Progress(say)
     result = dbtRunner(manifest=manifest, callbacks=[progress]).invoke(args)
     progress.summarise()
     if result.success:
@@ -207,12 +207,12 @@ def _one_line(text: str) -> str:
 
 
 class _Progress:
-    """dbt's events as progress on standard error: a line per model or seed built and per test
-    that did not pass, a count of the tests that did; failures (each naming its node) and what
-    became of each mart kept for the error message."""
+    """dbt's events as progress lines: a line per model or seed built and per test that did not
+    pass, a count of the tests that did; failures (each naming its node) and what became of
+    each mart kept for the error message."""
 
-    def __init__(self, shown: bool) -> None:
-        self.shown = shown  # the lines on standard error
+    def __init__(self, say: Say) -> None:
+        self.say = say
         self.failures: list[str] = []
         self.tests: Counter[str] = Counter()
         self.marts: dict[str, str] = {}  # mart -> dbt's status for it
@@ -227,10 +227,8 @@ class _Progress:
                 is_test = node.resource_type in ("test", "unit_test")
                 if is_test:
                     self.tests[node.node_status] += 1
-                if self.shown and (not is_test or node.node_status not in ("pass", "skipped")):
-                    line = f"  {node.node_status:>7}  {node.resource_type} {node.node_name}\n"
-                    sys.stderr.write(line)
-                    sys.stderr.flush()
+                if not is_test or node.node_status not in ("pass", "skipped"):
+                    self.say(f"  {node.node_status:>7}  {node.resource_type} {node.node_name}")
                 if node.resource_type == "model" and node.node_name in self.mart_names:
                     self.marts[node.node_name] = node.node_status
                 if node.node_status in ("error", "fail"):
@@ -252,15 +250,18 @@ class _Progress:
         )
 
     def summarise(self) -> None:
-        if self.shown and self.tests:
+        if self.tests:
             counts = ", ".join(f"{n} {status}" for status, n in sorted(self.tests.items()))
-            print(f"  tests: {counts}", file=sys.stderr, flush=True)
+            self.say(f"  tests: {counts}")
 
 
-def _serve(request: dict[str, Any], manifest: Any) -> dict[str, Any]:
-    success, reason, locked = _invoke(request, manifest)
+def _serve(request: dict[str, Any], manifest: Any, say: Say) -> dict[str, Any]:
+    try:
+        success, reason, locked = _invoke(request, manifest, say)
+    finally:
+        backend_for(request["url"]).release_dbt_connections()
     return {"success": success, "reason": reason, "lock_timeout": locked}
 
 
 if __name__ == "__main__":
-    serve(_serve, _parse)  # the child process of DbtProject.run
+    serve(_serve, _parse)  # dbt's process (DBT)

@@ -62,15 +62,15 @@ def run_okr(
 
 
 def call_okr(*args: str, cwd: Path, stdin: str | None = None) -> Run:
-    """`okr`'s main() in this process, as the command runs it (dbt and the gate still start
-    child processes of their own): its output and its children's, and its exit code, as run_okr
-    gives them, without starting Python and importing okr once more for each command."""
+    """`okr`'s main() in this process, as the command runs it (dbt in its own process, which
+    this worker starts once and keeps): its output and exit code, as run_okr gives them, without
+    starting Python and importing okr once more for each command."""
     here, streams = os.getcwd(), (sys.stdin, sys.stdout, sys.stderr)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         for stream in streams[1:]:
             stream.flush()
         saved = os.dup(1), os.dup(2)
-        os.dup2(out.fileno(), 1)  # the children write to the same files, in order
+        os.dup2(out.fileno(), 1)  # what libraries write there is captured too
         os.dup2(err.fileno(), 2)
         sys.stdout, sys.stderr = (
             io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), line_buffering=True)

@@ -9,12 +9,14 @@ objective o-zeta with k-calls, target 10, checked in at 8: progress 8 / 10 = 0.8
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from okr_plugin import app
+from okr_plugin import app, build
 from okr_plugin.backends.base import Published
 from okr_plugin.errors import StoreError
 from okr_plugin.gate.results import QualityGateFailed
@@ -126,6 +128,46 @@ def test_a_critical_gate_failure_raises_and_builds_nothing(duckdb_workspace: Wor
         app.build(duckdb_workspace.url)
     with pytest.raises(StoreError, match="has no okr_objectives yet"):
         app.read_mart("okr_objectives", duckdb_workspace.url)
+    # dbt's process skipped that build and serves the next one
+    dbt = build.DBT.process
+    duckdb_workspace.execute("delete from okr_observations where event_id = 'bad'")
+    app.build(duckdb_workspace.url)
+    assert build.DBT.process is dbt
+    assert len(app.read_mart("okr_objectives", duckdb_workspace.url)) == 2  # o-acme, o-zeta
+
+
+def test_builds_share_dbt_s_process_and_free_the_file(tmp_path: Path) -> None:
+    """Every build of this process runs in one dbt process (okr_plugin/child.py), which lets go
+    of each DuckDB file when its build is done; a build interrupted here stops it, and the next
+    build starts another."""
+    first, second = (
+        Workspace(tmp_path / n, f"duckdb:///{tmp_path / n / 'w.duckdb'}", "duckdb")
+        for n in ("first", "second")
+    )
+    for ws in (first, second):
+        ws.folder.mkdir()
+        load(ws)
+    app.build(first.url, as_of="2026-08-15")
+    dbt = build.DBT.process
+    assert dbt is not None
+    writes = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('create table t (i int)')"
+    subprocess.run([sys.executable, "-c", writes, str(first.folder / "w.duckdb")], check=True)
+    app.build(second.url, as_of="2026-08-15")
+    assert build.DBT.process is dbt
+    subprocess.run([sys.executable, "-c", writes, str(second.folder / "w.duckdb")], check=True)
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(line: str) -> None:
+        if "success  model" in line:  # dbt is building
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        app.build(first.url, progress=interrupt)
+    assert build.DBT.process is None and dbt.poll() is not None  # killed, not left building
+    app.build(first.url)
+    assert build.DBT.process is not None and build.DBT.process is not dbt
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:

@@ -107,6 +107,10 @@ class Backend:
         """Environment variables of the dbt process."""
         return {}
 
+    def release_dbt_connections(self) -> None:
+        """In dbt's process, after each command: close what the dbt adapter keeps open between
+        commands (dbt closes its connections itself)."""
+
     def lock_holders(self) -> str:
         """Who holds a lock on a mart, as a phrase (after a build's lock wait ran out)."""
         return "held by another session"

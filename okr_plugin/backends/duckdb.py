@@ -80,6 +80,17 @@ class DuckDB(Backend):
             "settings": {"memory_limit": duckdb_memory_limit()},
         }
 
+    def release_dbt_connections(self) -> None:
+        """dbt-duckdb keeps its database open between commands: closed, the file is free."""
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        try:
+            opened = DuckDBConnectionManager.env()
+        except Exception:  # dbt failed before it opened the file
+            return
+        opened.close()  # type: ignore[no-untyped-call]
+        DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
+
     def publish(self, to: str | None = None, client: str | None = None) -> Published:
         """Copy every mart (only the rows of `client`, when given) into a new DuckDB file and
         rename it over `to` (default: beside the warehouse; a client's file needs `to`). The

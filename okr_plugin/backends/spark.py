@@ -112,6 +112,18 @@ class Spark(Backend):
     def dbt_environment(self) -> dict[str, str]:
         return {"SPARK_REMOTE": remote_of(self.url)}
 
+    def release_dbt_connections(self) -> None:
+        """dbt-spark's session method keeps the Spark Connect session of the first $SPARK_REMOTE
+        it saw: stopped, the next command opens one on its own server."""
+        from pyspark.errors import PySparkRuntimeError
+        from pyspark.sql.connect.session import SparkSession
+
+        try:
+            session = SparkSession.active()
+        except PySparkRuntimeError:  # dbt failed before it opened one
+            return
+        session.stop()
+
 
 def _session(conn: sa.Connection) -> Any:
     """The Spark Connect session behind a connection."""
