@@ -282,18 +282,6 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 LOAD_ORDER = {"sequence_no"}
 
 
-def snapshot(ws: Workspace, ignore: set[str] = LOAD_ORDER) -> dict[str, list[tuple[str, ...]]]:
-    """The contents of every mart, row by row (as text, sorted, without the columns in
-    `ignore`): to compare two builds."""
-    return {
-        table: sorted(
-            tuple(str(value) for column, value in row.items() if column not in ignore)
-            for row in ws.rows(f"select * from {table}")
-        )
-        for table in mart_names()
-    }
-
-
 @cache
 def model_keys() -> dict[str, list[str]]:
     """Each model's key as its yml declares it: the columns (or expressions) of its

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -19,7 +20,7 @@ from postgres import PostgresServer
 
 from okr_plugin.resources import mart_names
 
-from conftest import Workspace, new_workspace, query, run_okr, snapshot
+from conftest import Workspace, marts, new_workspace, query, run_okr
 
 ACME = "acme"
 BETA = "beta"
@@ -378,10 +379,10 @@ def estimate(url: str, role: str, sql: str) -> float:
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
-def as_acme_sees(ws: Workspace) -> dict[str, list[tuple[str, ...]]]:
+def as_acme_sees(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
     """Every mart as acme_reader reads it, without the moment a build describes."""
     role_url = sa.make_url(ws.url).set(username="acme_reader").render_as_string(False)
-    return snapshot(Workspace(ws.folder, role_url, ws.kind), MOMENT)
+    return marts(Workspace(ws.folder, role_url, ws.kind), MOMENT)
 
 
 MOMENT = {"as_of_at", "known_at"}  # when the build ran: the same for every client

@@ -24,7 +24,7 @@ from postgres import PostgresServer
 
 from okr_plugin.settings import work_dir
 
-from conftest import OKR, Run, Workspace, event, run_okr, snapshot, write_jsonl
+from conftest import LOAD_ORDER, OKR, Run, Workspace, event, marts, run_okr, write_jsonl
 
 GOAL_EVENTS = 40_000
 OBSERVATIONS = 1_500_000
@@ -197,17 +197,17 @@ def test_an_interrupted_build_leaves_tables_readable(
     assert ws.okr("ingest", str(big_observation_file(ws.folder))).code == 0
     as_of = ("--as-of", "2026-02-01")  # every build describes the same moment
     assert ws.okr("build", *as_of).code == 0
-    before = snapshot(ws)
+    before = marts(ws, LOAD_ORDER)
 
     process = start_okr(ws, "build", *as_of)
     dbt_started = wait_for_dbt(process, ws)
     killed = kill_after(process, 2.0)
     assert dbt_started and killed, "the build finished before it could be interrupted"
     record_property("kills", 1)
-    assert snapshot(ws) == before  # readable, and still what the last build made
+    assert marts(ws, LOAD_ORDER) == before  # readable, and still what the last build made
     after = ws.okr("build", *as_of)
     assert after.code == 0, after.err
-    assert snapshot(ws) == before
+    assert marts(ws, LOAD_ORDER) == before
 
 
 def wait_for_dbt(process: subprocess.Popen[bytes], ws: Workspace, timeout: float = 120) -> bool:
@@ -299,7 +299,7 @@ def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
         assert ws.append(goals_of("second"), "second.jsonl").code == 0
     else:
         assert ws.okr("init").code == 0
-    before = snapshot(ws) if command == "build" else counts(ws)
+    before = marts(ws, LOAD_ORDER) if command == "build" else counts(ws)
 
     holder_engine = sa.create_engine(ws.url)
     holder = holder_engine.connect()
@@ -325,7 +325,7 @@ def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
     record_property("server_stops", 1)
 
     if command == "build":
-        halfway = snapshot(ws)
+        halfway = marts(ws, LOAD_ORDER)
         leftovers = "select tablename from pg_tables where tablename like '%dbt%'"
         # dbt drops a mart's previous table (__dbt_backup) just after the swap commits: a stop
         # in between may leave one, never a half-built __dbt_tmp
@@ -333,7 +333,7 @@ def test_a_server_stopped_under_a_command_keeps_all_or_nothing(
         again = ws.okr("build", *AS_OF)
         assert again.code == 0, again.err
         assert ws.rows(leftovers) == []  # the next build removes any backup left
-        after = snapshot(ws)
+        after = marts(ws, LOAD_ORDER)
         assert after != before
         for mart, rows in halfway.items():  # each mart whole: as it was, or as it is now
             assert rows in (before[mart], after[mart]), mart

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from okr_plugin.schema import okr_events, okr_observations
 
-from conftest import Run, Workspace, event, snapshot
+from conftest import LOAD_ORDER, Run, Workspace, event, marts
 
 T0 = "2026-07-01T09:00:00Z"
 GOOD = [
@@ -366,7 +366,7 @@ def test_build_runs_the_gate_first(workspace: Workspace) -> None:
     warned = ws.okr("build")
     assert warned.code == 0, warned.err  # a warning is reported, not fatal
     assert "warning  okr_observations: the observation's kpi_id" in warned.err
-    before = snapshot(ws)
+    before = marts(ws, LOAD_ORDER)
     assert before["okr_key_results"]
 
     with around_the_cli(ws) as conn:
@@ -376,7 +376,7 @@ def test_build_runs_the_gate_first(workspace: Workspace) -> None:
     message = stopped.err.strip().splitlines()[-1]
     assert message.startswith("okr: error: the quality gate found 1 critical failures")
     assert "bad-type" in message
-    assert snapshot(ws) == before
+    assert marts(ws, LOAD_ORDER) == before
 
 
 @contextmanager
