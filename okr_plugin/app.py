@@ -17,7 +17,7 @@ a build; WarehouseLocked when another process holds a DuckDB file). Progress lin
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import resources
@@ -30,6 +30,7 @@ from . import access
 from .backends import backend_for
 from .backends.base import Published
 from .build import DbtProject
+from .child import Say
 from .dashboards import write_superset_bundle
 from .errors import StoreError
 from .gate.results import GateReport, QualityGateFailed
@@ -44,7 +45,7 @@ from .sparkconnect import server as spark_server
 from .store import AppendResult, Line, Store, read_lines
 from .warehouse import check_url, display, translate
 
-Progress = Callable[[str], None] | None
+Progress = Say | None
 
 DEMO_AS_OF = "2026-08-15"
 DEMO_CLIENT = "saas-demo"
