@@ -578,6 +578,39 @@ def test_a_policy_or_grant_changed_by_hand_is_put_back(shared: Workspace) -> Non
     assert policies[0]["qual"] == policies[1]["qual"]
 
 
+def test_a_client_s_lock_meets_each_build_s_own_timeout_and_nothing_is_left_held(
+    shared: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt's process is kept from one build to the next in this process: a build that a
+    client's lock holds up waits its own OKR_LOCK_TIMEOUT, not the one dbt's process started
+    with, and the build the client made fail leaves no session of the owner behind."""
+    ws = shared
+    monkeypatch.setenv("OKR_LOCK_TIMEOUT", "60")
+    assert ws.okr("build").code == 0  # dbt's process has served a build with 60 s
+    holder = as_role(ws.url, "acme_reader").connect()
+    holder.exec_driver_sql("set idle_in_transaction_session_timeout = 0")
+    holder.exec_driver_sql("select count(*) from okr_objectives")  # a lock, left open
+    monkeypatch.setenv("OKR_LOCK_TIMEOUT", "1")
+    try:
+        start = time.monotonic()
+        blocked = ws.okr("build")
+        took = time.monotonic() - start
+    finally:
+        holder.close()
+    assert blocked.code == 1 and "within 1 s, 3 times" in blocked.err, blocked.err
+    assert "role 'acme_reader'" in blocked.err
+    assert took < 90  # 3 tries of 1 s each; with the first build's 60 s, 3 x 60 at least
+    left = query(
+        ws.url,
+        "select count(*) as n from pg_stat_activity where usename = current_user"
+        " and datname = current_database() and pid <> pg_backend_pid()",
+    )
+    assert left == [{"n": 0}]  # dbt's process closed its sessions, locks and all
+    beta = sa.make_url(ws.url).set(username="beta_reader").render_as_string(False)
+    assert query(beta, "select count(*) as n from okr_objectives")[0]["n"] > 0  # no wait
+    assert ws.okr("build").code == 0
+
+
 def test_a_client_cannot_hold_up_builds_or_other_clients(shared: Workspace) -> None:
     ws = shared
     settings = query(
