@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from typing import IO, Any
 
 Say = Callable[[str], None]
@@ -68,13 +69,15 @@ class Child:
                     self._end(process, kill=True)
 
     def stop(self) -> None:
-        """End the child (it finishes its request first); the next request starts another."""
+        """End the child once it is idle; the next request starts another."""
         with self.lock:
             if self.process is not None:
                 self._end(self.process, kill=False)
 
     def _running(self) -> subprocess.Popen[str]:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is not None and self.process.poll() is not None:
+            self._end(self.process, kill=False)  # it died while idle: its pipes go too
+        if self.process is None:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", self.module],
                 stdin=subprocess.PIPE,
@@ -88,7 +91,8 @@ class Child:
             process.kill()
         for stream in (process.stdin, process.stdout):
             if stream is not None:
-                stream.close()
+                with suppress(BrokenPipeError):  # a dead child's unread request
+                    stream.close()
         process.wait()
         self.process = None
 
@@ -111,9 +115,8 @@ class Child:
                 return message["answer"], None
             if progress is not None:
                 progress(message["progress"])
-        code = process.wait()
         self._end(process, kill=False)
-        return None, code
+        return None, process.returncode
 
 
 def serve(
