@@ -167,7 +167,13 @@ def test_builds_share_dbt_s_process_and_free_the_file(tmp_path: Path) -> None:
         app.build(first.url, progress=interrupt)
     assert build.DBT.process is None and dbt.poll() is not None  # killed, not left building
     app.build(first.url)
-    assert build.DBT.process is not None and build.DBT.process is not dbt
+    restarted = build.DBT.process
+    assert restarted is not None and restarted is not dbt
+    restarted.kill()  # dies while idle (the OOM killer, an operator): the next build starts one
+    restarted.wait()
+    app.build(first.url)
+    assert build.DBT.process is not None and build.DBT.process is not restarted
+    assert restarted.stdin is not None and restarted.stdin.closed  # its pipes closed, not leaked
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
