@@ -583,7 +583,8 @@ def test_a_client_s_lock_meets_each_build_s_own_timeout_and_nothing_is_left_held
 ) -> None:
     """dbt's process is kept from one build to the next in this process: a build that a
     client's lock holds up waits its own OKR_LOCK_TIMEOUT, not the one dbt's process started
-    with, and the build the client made fail leaves no session of the owner behind."""
+    with; another client watching pg_stat_activity meanwhile sees the build's sessions but not
+    their statements; the build the client made fail leaves no session of the owner behind."""
     ws = shared
     monkeypatch.setenv("OKR_LOCK_TIMEOUT", "60")
     assert ws.okr("build").code == 0  # dbt's process has served a build with 60 s
@@ -591,12 +592,34 @@ def test_a_client_s_lock_meets_each_build_s_own_timeout_and_nothing_is_left_held
     holder.exec_driver_sql("set idle_in_transaction_session_timeout = 0")
     holder.exec_driver_sql("select count(*) from okr_objectives")  # a lock, left open
     monkeypatch.setenv("OKR_LOCK_TIMEOUT", "1")
+    owner = sa.make_url(ws.url).username
+    seen: list[str] = []  # what another client reads of the owner's sessions meanwhile
+    stop = threading.Event()
+
+    def beta_watches() -> None:
+        engine = as_role(ws.url, "beta_reader")
+        with engine.connect() as conn:
+            while not stop.is_set():
+                found = conn.exec_driver_sql(
+                    f"select query from pg_stat_activity where usename = '{owner}'"
+                )
+                seen.extend(query for (query,) in found)
+                conn.rollback()
+                time.sleep(0.05)
+        engine.dispose()
+
+    watcher = threading.Thread(target=beta_watches)
+    watcher.start()
     try:
         start = time.monotonic()
         blocked = ws.okr("build")
         took = time.monotonic() - start
     finally:
+        stop.set()
+        watcher.join()
         holder.close()
+    # the build's sessions were there to see, but not what they ran
+    assert seen and set(seen) == {"<insufficient privilege>"}, set(seen)
     assert blocked.code == 1 and "within 1 s, 3 times" in blocked.err, blocked.err
     assert "role 'acme_reader'" in blocked.err
     assert took < 90  # 3 tries of 1 s each; with the first build's 60 s, 3 x 60 at least
