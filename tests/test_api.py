@@ -108,14 +108,6 @@ def test_every_operation_returns_its_result(
     assert printed.out == "" and printed.err == ""
 
 
-def test_progress_goes_where_it_is_sent(duckdb_workspace: Workspace) -> None:
-    load(duckdb_workspace)
-    lines: list[str] = []
-    app.build(duckdb_workspace.url, progress=lines.append)
-    assert lines[0].startswith("checking the input tables of")
-    assert any(line.startswith("building the okr models in") for line in lines)
-
-
 def test_a_critical_gate_failure_raises_and_builds_nothing(duckdb_workspace: Workspace) -> None:
     load(duckdb_workspace)
     # an observation written around okr with an infinite value: a critical check fails
@@ -137,9 +129,10 @@ def test_a_critical_gate_failure_raises_and_builds_nothing(duckdb_workspace: Wor
 
 
 def test_builds_share_dbt_s_process_and_free_the_file(tmp_path: Path) -> None:
-    """Every build of this process runs in one dbt process (okr_plugin/child.py), which lets go
-    of each DuckDB file when its build is done; a build interrupted here stops it, and the next
-    build starts another."""
+    """Every build of this process runs in one dbt process (okr_plugin/child.py), which sends
+    its progress where the caller asks and lets go of each DuckDB file when its build is done;
+    one that died while idle is replaced, a build interrupted here stops it, and the next build
+    starts another."""
     first, second = (
         Workspace(tmp_path / n, f"duckdb:///{tmp_path / n / 'w.duckdb'}", "duckdb")
         for n in ("first", "second")
@@ -152,28 +145,37 @@ def test_builds_share_dbt_s_process_and_free_the_file(tmp_path: Path) -> None:
     assert dbt is not None
     writes = "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('create table t (i int)')"
     subprocess.run([sys.executable, "-c", writes, str(first.folder / "w.duckdb")], check=True)
-    app.build(second.url, as_of="2026-08-15")
+    lines: list[str] = []
+    app.build(second.url, as_of="2026-08-15", progress=lines.append)
     assert build.DBT.process is dbt
+    # the gate's and dbt's progress, from the kept process too, where it was sent
+    assert lines[0].startswith("checking the input tables of")
+    assert any(line.startswith("building the okr models in") for line in lines)
+    assert any("success  model" in line for line in lines)
     subprocess.run([sys.executable, "-c", writes, str(second.folder / "w.duckdb")], check=True)
+
+    dbt.kill()  # dies while idle (the OOM killer, an operator): the next build starts one
+    dbt.wait()
 
     class Interrupted(Exception):
         pass
 
+    started: list[subprocess.Popen[str]] = []
+
     def interrupt(line: str) -> None:
-        if "success  model" in line:  # dbt is building
+        if "success  model" in line:  # dbt is building, in a process of its own
+            assert build.DBT.process is not None
+            started.append(build.DBT.process)
             raise Interrupted
 
     with pytest.raises(Interrupted):
         app.build(first.url, progress=interrupt)
-    assert build.DBT.process is None and dbt.poll() is not None  # killed, not left building
+    assert started[0] is not dbt
+    assert dbt.stdin is not None and dbt.stdin.closed  # the dead one's pipes closed, not leaked
+    # the interrupted build's process killed, not left building
+    assert build.DBT.process is None and started[0].poll() is not None
     app.build(first.url)
-    restarted = build.DBT.process
-    assert restarted is not None and restarted is not dbt
-    restarted.kill()  # dies while idle (the OOM killer, an operator): the next build starts one
-    restarted.wait()
-    app.build(first.url)
-    assert build.DBT.process is not None and build.DBT.process is not restarted
-    assert restarted.stdin is not None and restarted.stdin.closed  # its pipes closed, not leaked
+    assert build.DBT.process is not None and build.DBT.process is not started[0]
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
