@@ -173,10 +173,11 @@ class Workspace:
             engine.dispose()
 
 
-# The modules that take longest, longest first. pytest-xdist hands each module to one worker in
-# collection order (--dist loadscope --no-loadscope-reorder), so these start at once and the
-# short ones fill in beside them; the others keep the order pytest-randomly gave them.
-LONGEST_FIRST = ["test_spark.py"]
+# The modules that take longest, longest first (the warehouses compared, with Spark's own
+# tests). pytest-xdist hands each module to one worker in collection order (--dist loadscope
+# --no-loadscope-reorder), so these start at once and the short ones fill in beside them; the
+# others keep the order pytest-randomly gave them.
+LONGEST_FIRST = ["test_parity.py"]
 
 
 @pytest.hookimpl(trylast=True)
@@ -259,6 +260,15 @@ def workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
 def duckdb_workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Workspace:
     """For what only a DuckDB file has (a file lock, a default path)."""
     return new_workspace("duckdb", tmp_path, request)
+
+
+@pytest.fixture(scope="module")
+def module_duckdb(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Workspace:
+    """A DuckDB file for a module's scenario: what the models compute is worked out by hand on
+    DuckDB; test_parity.py shows PostgreSQL and Spark compute the same."""
+    return new_workspace("duckdb", tmp_path_factory.mktemp("okr"), request)
 
 
 @pytest.fixture(scope="module", params=WAREHOUSES)

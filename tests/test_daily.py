@@ -140,10 +140,10 @@ def load_and_build(ws: Workspace) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def built(module_workspace: Workspace) -> Workspace:
+def built(module_duckdb: Workspace) -> Workspace:
     """Read by the tests below; rebuilt by one of them as of days of the quarter, which leaves
     the same daily marts (every record of the scenario was recorded in July)."""
-    return load_and_build(module_workspace)
+    return load_and_build(module_duckdb)
 
 
 def test_daily_series_worked_by_hand(built: Workspace) -> None:
@@ -223,8 +223,10 @@ def test_each_day_equals_an_as_of_build_for_that_day(built: Workspace) -> None:
         }, day
 
 
-def test_incremental_build_adds_only_what_changed(workspace: Workspace) -> None:
-    ws = load_and_build(workspace)  # a warehouse of its own: the late check-in changes the marts
+def test_incremental_build_adds_only_what_changed(duckdb_workspace: Workspace) -> None:
+    ws = load_and_build(
+        duckdb_workspace
+    )  # a warehouse of its own: the late check-in changes the marts
     append_late_check_in(ws)
     assert ws.okr("build").code == 0
     # only the days from the 19th, when it became known, were computed again

@@ -9,8 +9,8 @@ from okr_plugin.build import DbtProject
 from conftest import Workspace, by_id
 
 
-def test_demo_prints_the_article_example(workspace: Workspace) -> None:
-    run = workspace.okr("demo")
+def test_demo_prints_the_article_example(duckdb_workspace: Workspace) -> None:
+    run = duckdb_workspace.okr("demo")
     assert run.code == 0, run.err
     out = run.out
     assert "28 events in: 28 accepted, 0 duplicate, 0 rejected" in out
@@ -29,7 +29,7 @@ def test_demo_prints_the_article_example(workspace: Workspace) -> None:
     assert "building" in run.err and "model okr_objectives" in run.err  # progress
 
     # Worked by hand (as of the end of 15 August 2026; Q3 expected progress 46 / 92 = 0.5):
-    kr = by_id(workspace.rows("select * from okr_key_results"), "key_result_id")
+    kr = by_id(duckdb_workspace.rows("select * from okr_key_results"), "key_result_id")
     # kpi-visitors, us + de a day: July 30 x (400 + 200) + (500 + 250) = 18,750;
     # 1-15 August 15 x (250 + 150) = 6,000 (16-20 August are after the as-of date).
     # 10,000 visits a month: August so far, 6,000 -> 0.60 mid-month; 15 of 31 days elapsed.
@@ -48,7 +48,7 @@ def test_demo_prints_the_article_example(workspace: Workspace) -> None:
     assert (kr["kr-asks"]["score"], kr["kr-asks"]["health"]) == (0.6, "at_risk")
     # TikTok not launched yet: binary 0, on_track until done
     assert (kr["kr-tiktok"]["score"], kr["kr-tiktok"]["health"]) == (0.0, "on_track")
-    obj = by_id(workspace.rows("select * from okr_objectives"), "objective_id")
+    obj = by_id(duckdb_workspace.rows("select * from okr_objectives"), "objective_id")
     # o-sales = (0 + 420 / 1000) / 2 = 0.21 -> red; 0.21 < 0.5 - 0.25 -> off_track
     assert obj["o-sales"]["score"] == pytest.approx(0.21)
     assert (obj["o-sales"]["grade"], obj["o-sales"]["health"]) == ("red", "off_track")
@@ -61,13 +61,13 @@ def test_demo_prints_the_article_example(workspace: Workspace) -> None:
     assert obj["o-conversion"]["score"] == pytest.approx(0.5)
     assert obj["o-conversion"]["expected_progress"] == pytest.approx(227 / 365)
     assert obj["o-conversion"]["health"] == "at_risk"
-    kpis = by_id(workspace.rows("select * from okr_kpis"), "kpi_id")
+    kpis = by_id(duckdb_workspace.rows("select * from okr_kpis"), "kpi_id")
     # monthly target 10,000: August so far 6,000 -> attainment 0.6, not met (yet)
     visitors = kpis["kpi-visitors"]
     assert (visitors["status_value"], visitors["status"]) == (6000, "not_met")
     assert visitors["attainment"] == pytest.approx(0.6)
 
-    again = workspace.okr("demo")
+    again = duckdb_workspace.okr("demo")
     assert again.code == 0 and "0 accepted, 28 duplicate" in again.out
     assert "0 accepted, 157 duplicate" in again.out
 

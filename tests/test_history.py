@@ -71,8 +71,8 @@ def goals() -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="module")
-def history(module_workspace: Workspace) -> Workspace:
-    ws = module_workspace
+def history(module_duckdb: Workspace) -> Workspace:
+    ws = module_duckdb
     assert ws.append(goals()).code == 0
     built = ws.okr("build", "--as-of", T)
     assert built.code == 0, built.err
@@ -102,8 +102,8 @@ def test_annotations_in_force(history: Workspace) -> None:
     assert (show["about"], str(show["ends_on"])) == ("key_result", "2026-08-12")
 
 
-def test_final_grade_replaces_the_computed_score(workspace: Workspace) -> None:
-    ws = workspace
+def test_final_grade_replaces_the_computed_score(duckdb_workspace: Workspace) -> None:
+    ws = duckdb_workspace
     graded = event(
         "g1",
         "key_result_graded",
@@ -126,8 +126,8 @@ def test_final_grade_replaces_the_computed_score(workspace: Workspace) -> None:
     assert objective["score"] == pytest.approx(0.575)
 
 
-def test_bitemporal_as_of_ignores_what_was_recorded_later(workspace: Workspace) -> None:
-    ws = workspace
+def test_bitemporal_as_of_ignores_what_was_recorded_later(duckdb_workspace: Workspace) -> None:
+    ws = duckdb_workspace
     assert ws.append(goals()).code == 0
     (ws.folder / "obs.csv").write_text(
         "event_id,client_id,kpi_id,observed_at,value,recorded_at\n"

@@ -67,8 +67,8 @@ def _tables(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def test_incremental_equals_full_refresh(workspace: Workspace) -> None:
-    ws = workspace
+def test_incremental_equals_full_refresh(duckdb_workspace: Workspace) -> None:
+    ws = duckdb_workspace
     assert ws.append(GOALS).code == 0
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)
@@ -121,11 +121,11 @@ def test_incremental_equals_full_refresh(workspace: Workspace) -> None:
     assert [(r["value"], r["attainment"]) for r in months] == [(5, 0.5), (7, 0.7)]
 
 
-def test_incremental_after_an_as_of_build_equals_full_refresh(workspace: Workspace) -> None:
+def test_incremental_after_an_as_of_build_equals_full_refresh(duckdb_workspace: Workspace) -> None:
     """A build with `as_of` leaves tables of what was visible then, then a plain build goes on
     incrementally from there: it takes the rows observed or recorded after that moment, though
     they were stored (with lower sequence numbers) before it ran."""
-    ws = workspace
+    ws = duckdb_workspace
     assert ws.append(GOALS).code == 0
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)

@@ -141,8 +141,8 @@ def _snapshot(ws: Workspace, as_of: str | None) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def built(module_workspace: Workspace) -> dict[str, Any]:
-    ws = module_workspace
+def built(module_duckdb: Workspace) -> dict[str, Any]:
+    ws = module_duckdb
     assert ws.append(GOALS).code == 0
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)

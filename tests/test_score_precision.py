@@ -257,8 +257,9 @@ def assert_world_scored(ws: Workspace, objectives: dict[str, tuple[str, Objectiv
 
 
 def test_objective_scores_are_the_exact_weighted_mean(workspace: Workspace) -> None:
-    """On DuckDB and PostgreSQL; on Spark in test_spark.py, in the build as of a day that
-    compares Spark's marts with DuckDB's (one Spark build fewer)."""
+    """On DuckDB and PostgreSQL (rounding is the engine's own); on Spark in test_parity.py,
+    in the build as of a day that compares Spark's marts with DuckDB's (one Spark build
+    fewer)."""
     objectives = load_world(workspace)
     built = workspace.okr("build", "--as-of", AS_OF)
     assert built.code == 0, built.out + built.err

@@ -225,14 +225,14 @@ def _snapshot(ws: Workspace, as_of: str | None) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def built(module_workspace: Workspace) -> dict[str, dict[str, Any]]:
-    appended = module_workspace.append(SCENARIO)
+def built(module_duckdb: Workspace) -> dict[str, dict[str, Any]]:
+    appended = module_duckdb.append(SCENARIO)
     assert appended.code == 0, appended.out + appended.err
     return {
-        "aug15": _snapshot(module_workspace, "2026-08-15"),
-        "aug11": _snapshot(module_workspace, "2026-08-11"),
-        "aug01": _snapshot(module_workspace, "2026-08-01"),
-        "now": _snapshot(module_workspace, None),
+        "aug15": _snapshot(module_duckdb, "2026-08-15"),
+        "aug11": _snapshot(module_duckdb, "2026-08-11"),
+        "aug01": _snapshot(module_duckdb, "2026-08-01"),
+        "now": _snapshot(module_duckdb, None),
     }
 
 
@@ -351,11 +351,11 @@ def test_clients_do_not_mix(built: dict[str, Any]) -> None:
     assert globex[0]["health"] == "completed"
 
 
-def test_reappending_changes_nothing(module_workspace: Workspace, built: dict[str, Any]) -> None:
-    again = module_workspace.append(SCENARIO, name="again.jsonl")
+def test_reappending_changes_nothing(module_duckdb: Workspace, built: dict[str, Any]) -> None:
+    again = module_duckdb.append(SCENARIO, name="again.jsonl")
     total = len(SCENARIO)
     assert again.code == 0
     assert f"{total} events in: 0 accepted, {total} duplicate, 0 rejected" in again.out
-    assert module_workspace.rows("select count(*) as n from okr_events")[0]["n"] == total
-    rebuilt = _snapshot(module_workspace, "2026-08-15")
+    assert module_duckdb.rows("select count(*) as n from okr_events")[0]["n"] == total
+    rebuilt = _snapshot(module_duckdb, "2026-08-15")
     assert rebuilt == built["aug15"]
