@@ -224,9 +224,8 @@ def test_each_day_equals_an_as_of_build_for_that_day(built: Workspace) -> None:
 
 
 def test_incremental_build_adds_only_what_changed(duckdb_workspace: Workspace) -> None:
-    ws = load_and_build(
-        duckdb_workspace
-    )  # a warehouse of its own: the late check-in changes the marts
+    # a warehouse of its own: the late check-in changes the marts
+    ws = load_and_build(duckdb_workspace)
     append_late_check_in(ws)
     assert ws.okr("build").code == 0
     # only the days from the 19th, when it became known, were computed again

@@ -2,13 +2,14 @@
 and Spark's own tests.
 
 One world holds the inputs of the scenarios the other tests work out by hand on DuckDB: the
-demo, the scoring and KPI scenarios, a random history of two clients (late check-ins, target
-changes, observations in segments corrected later), every kind of event, and
-test_score_precision's world. It is built on DuckDB and on the other warehouses as of a day, as
-of now, and incrementally after new, late and corrected rows (against DuckDB's full refresh of
-the same rows); the daily marts hold an as-of build of every day, so each day is compared too.
-What the models compute is thereby the same on every engine; what differs by engine (the store,
-the gate, locks, access, publishing) has tests of its own on each.
+demo, the scoring and KPI scenarios (observations in CSV, JSON lines and Parquet), a random
+history of two clients (late check-ins, target changes, observations in segments corrected
+later), test_history's scenario with the event types the others lack, and test_score_precision's
+world. It is built on DuckDB and on the other warehouses as of a day, then as of now, then
+incrementally after new, late and corrected rows and KPIs changed or defined late (against
+DuckDB's full refresh of the same rows); the daily marts hold an as-of build of every day, so
+each day is compared too. What the models compute is thereby the same on every engine; what
+is an engine's own (the store, the gate, locks, access, publishing) has tests of its own.
 
 Spark's own tests are here too, so that one pytest worker starts one Spark server (its JVM
 spends its first build compiling itself): a host project builds the package with its unit
@@ -27,16 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from test_dbt_package import assert_host_build, dbt, host_project
 from test_history import goals as history_goals
 from test_hostile import HEADER, INJECTIONS
-from test_incremental import MORE_CSV
+from test_incremental import EARLY_CSV, LATE_GOALS, MORE_CSV
 from test_kpis_end_to_end import GOALS as KPI_GOALS
-from test_kpis_end_to_end import LAST_JSONL, SUM_CSV
+from test_kpis_end_to_end import LAST_JSONL, SUM_CSV, _write_rule_parquet
 from test_score_precision import AS_OF, assert_world_scored, load_world, world
 from test_scoring_end_to_end import SCENARIO
 
+from okr_plugin.build import work_dir
 from okr_plugin.sparkconnect.dialect import remote_of
 from okr_plugin.warehouse import display
 
@@ -46,6 +47,7 @@ from conftest import (
     Workspace,
     assert_same_marts,
     event,
+    in_key_order,
     load_demo,
     marts,
     new_workspace,
@@ -60,7 +62,11 @@ TREES = 3
 # two warehouses (loaded at other moments) or an incremental build against a full refresh
 # (which re-describes every day) differ there.
 LINEAGE = LOAD_ORDER | {"as_of_at", "known_at"}
-# The warehouses compared with DuckDB, the longest to build first
+# In the intermediate model the observations go through first, the moments observations
+# ingested without a recorded_at were received (they differ by warehouse), and the moment the
+# build ran
+SEGMENT_LINEAGE = {"last_recorded_at", "max_recorded_at", "as_of_at"}
+# The warehouses compared with DuckDB
 OTHERS = ["spark", "postgres"]
 
 
@@ -206,7 +212,8 @@ def load(ws: Workspace) -> None:
     (ws.folder / "sum.csv").write_text(SUM_CSV)
     (ws.folder / "last.jsonl").write_text(LAST_JSONL)
     (ws.folder / "history.csv").write_text(observations)
-    run = ws.okr("ingest", "sum.csv", "last.jsonl", "history.csv")
+    _write_rule_parquet(ws.folder / "rules.parquet")  # avg, min, max and count; typed columns
+    run = ws.okr("ingest", "sum.csv", "last.jsonl", "rules.parquet", "history.csv")
     assert run.code == 0, run.err
     load_world(ws, TREES)
 
@@ -237,24 +244,11 @@ def build_all(loaded: dict[str, Workspace], *options: str) -> dict[str, dict[str
     return found
 
 
-def test_the_same_marts_as_of_a_day(loaded: dict[str, Workspace]) -> None:
-    # 12 July: the demo's quarter under way, the history's closed with late records still to
-    # come, the precision world's daily marts from 1 to 12 July
-    built = build_all(loaded, "--as-of", AS_OF)
-    assert all(built["duckdb"][mart] for mart in ("okr_key_results", "okr_kpi_rollups"))
-    scorecard = loaded["duckdb"].okr("scorecard", "--client", "rnd-a")
-    assert "Grow" in scorecard.out
-    for kind in OTHERS:
-        # test_score_precision's property there too: exact weighted means, within [0, 1]
-        assert_world_scored(loaded[kind], world(TREES)[1])
-        # okr scorecard reads the marts the same way
-        assert loaded[kind].okr("scorecard", "--client", "rnd-a").out == scorecard.out, kind
-
-
-def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
-    loaded: dict[str, Workspace],
-) -> None:
-    build_all(loaded)  # as of now, after (or before) the build as of a day: the increments' start
+def late_rows(ws: Workspace) -> None:
+    """New, late and corrected rows, recorded at the same moments on every warehouse: a
+    check-in and a target change recorded in November, a KPI's target changed and a KPI
+    defined after its observations (test_incremental's), new, late, corrected and backfilled
+    observations."""
     late = [
         event(
             "late-1",
@@ -274,24 +268,66 @@ def test_incremental_after_new_late_and_corrected_rows_equals_a_full_refresh(
             client_id="kinds",
             recorded_at="2026-11-21T10:00:00Z",
         ),
+        *(e | {"recorded_at": "2026-11-22T10:00:00Z"} for e in LATE_GOALS),
     ]
+    assert ws.append(late, name="late.jsonl").code == 0
+    (ws.folder / "more.csv").write_text(MORE_CSV)
+    (ws.folder / "early.csv").write_text(EARLY_CSV)
+    assert ws.okr("ingest", "more.csv", "early.csv").code == 0
+
+
+def test_as_of_a_day_as_of_now_and_after_new_rows_the_marts_equal_duckdb_s(
+    loaded: dict[str, Workspace],
+) -> None:
+    # 12 July: the demo's quarter under way, the history's closed with late records still to
+    # come, the precision world's daily marts from 1 to 12 July
+    as_of = build_all(loaded, "--as-of", AS_OF)
+    assert all(as_of["duckdb"].values())  # every mart has rows to compare
+    scorecard = loaded["duckdb"].okr("scorecard", "--client", "rnd-a")
+    assert "Grow" in scorecard.out
+    for kind in OTHERS:
+        # test_score_precision's property there too: exact weighted means, within [0, 1]
+        assert_world_scored(loaded[kind], world(TREES)[1])
+        # okr scorecard reads the marts the same way
+        assert loaded[kind].okr("scorecard", "--client", "rnd-a").out == scorecard.out, kind
+
+    # as of now, after the build as of a day: the incremental models go on from there
+    now = build_all(loaded)
+    assert all(now["duckdb"].values())  # every mart has rows to compare
+
     for ws in loaded.values():
-        (ws.folder / "more.csv").write_text(MORE_CSV)
-        assert ws.okr("ingest", "more.csv").code == 0
-        assert ws.append(late, name="late.jsonl").code == 0
+        late_rows(ws)
+    segments = "int_okr__kpi_daily_segments"
     incremental = build_all(loaded)
+    assert incremental["duckdb"] != now["duckdb"]  # the new rows arrived
+    reference = loaded["duckdb"].rows(in_key_order(segments))
     for kind in OTHERS:
         ws = loaded[kind]
+        # the model the observations go through first, and the rollups' one moment
+        assert_same_marts(
+            {segments: strip(reference)}, {segments: strip(ws.rows(in_key_order(segments)))}
+        )
+        assert len(ws.rows("select distinct as_of_at from okr_kpi_rollups")) == 1, kind
         report = ws.okr("report", "--client", "acme", "--period", "2026-Q1", "--out", "q1.html")
         assert report.code == 0, report.err
         assert "200 visits" in (ws.folder / "q1.html").read_text()
+    # PostgreSQL's incremental path ran: a delete+insert of the touched rows, not a rebuild
+    ran = work_dir(loaded["postgres"].url) / "target" / "run" / "okr_plugin" / "models"
+    for model in ("intermediate/int_okr__kpi_daily_segments.sql", "marts/okr_kpi_rollups.sql"):
+        assert "delete from" in (ran / model).read_text().lower(), model
+
     # the reference: a full refresh of the same rows. The others' full builds equal DuckDB's
-    # (the first comparison above), so DuckDB's full refresh stands for theirs (on Spark at a
-    # fifth of the time)
+    # (the build as of a day above), so DuckDB's full refresh (about 10 s) stands for theirs
+    # (Spark's takes about 2 minutes)
     assert loaded["duckdb"].okr("build", "--full-refresh").code == 0
     full = marts(loaded["duckdb"], LINEAGE)
     for kind in OTHERS:
         assert_same_marts(full, incremental[kind])
+
+
+def strip(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows without the columns that say when a build ran and what it had received."""
+    return [{k: v for k, v in row.items() if k not in SEGMENT_LINEAGE} for row in rows]
 
 
 def test_a_host_project_builds_the_package_unit_tests_included(
@@ -378,15 +414,6 @@ def test_hostile_files_give_the_same_counts_and_rows(
     assert outcome["duckdb"] == outcome["spark"]
 
 
-def execute(url: str, sql: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(sql))
-    finally:
-        engine.dispose()
-
-
 def test_the_gate_runs_the_same_expectations_and_stops_the_same_rows(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
@@ -397,8 +424,7 @@ def test_the_gate_runs_the_same_expectations_and_stops_the_same_rows(
         ws = new_workspace(kind, tmp_path / kind, request)
         ws.folder.mkdir()
         assert ws.append(KPI_GOALS).code == 0
-        execute(
-            ws.url,
+        ws.execute(
             "insert into okr_events (event_id, event_type, client_id, entity_id, occurred_at,"
             " recorded_at, actor, payload, sequence_no, content_hash) values"
             " ('bad-1', 'objective_exploded', 'acme', 'o9', timestamp '2026-07-01 00:00:00',"
