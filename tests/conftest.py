@@ -313,14 +313,17 @@ def in_key_order(model: str) -> str:
     return f"select * from {model} order by {order}"
 
 
-def marts(ws: Workspace, ignore: Iterable[str] = ()) -> dict[str, list[dict[str, Any]]]:
-    """Every mart, its rows in the order of its key, without the columns in `ignore`: to
-    compare two warehouses' builds value by value."""
+def marts(
+    ws: Workspace, ignore: Iterable[str] = (), models: Iterable[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every mart (or the given models), its rows in the order of its key, without the columns
+    in `ignore`: to compare two warehouses' builds value by value."""
     return {
-        mart: [
-            {k: v for k, v in row.items() if k not in ignore} for row in ws.rows(in_key_order(mart))
+        model: [
+            {k: v for k, v in row.items() if k not in ignore}
+            for row in ws.rows(in_key_order(model))
         ]
-        for mart in mart_names()
+        for model in (mart_names() if models is None else models)
     }
 
 

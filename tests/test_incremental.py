@@ -5,14 +5,13 @@ changed and a KPI defined after its observations (both recorded late), and after
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from test_kpis_end_to_end import GOALS, JAN1, LAST_JSONL, SUM_CSV
 
 from okr_plugin.build import work_dir
 from okr_plugin.resources import mart_names
 
-from conftest import Workspace, event, in_key_order
+from conftest import Workspace, event, marts
 
 # Every mart, and the incremental model the observations go through first.
 TABLES = ["int_okr__kpi_daily_segments", *mart_names()]
@@ -57,16 +56,6 @@ LATE_GOALS = [
 ]
 
 
-def _tables(ws: Workspace) -> dict[str, list[dict[str, Any]]]:
-    return {
-        table: [
-            {k: v for k, v in row.items() if k not in LINEAGE}
-            for row in ws.rows(in_key_order(table))
-        ]
-        for table in TABLES
-    }
-
-
 def test_incremental_equals_full_refresh(duckdb_workspace: Workspace) -> None:
     ws = duckdb_workspace
     assert ws.append(GOALS).code == 0
@@ -81,7 +70,7 @@ def test_incremental_equals_full_refresh(duckdb_workspace: Workspace) -> None:
     assert ws.okr("build", "--as-of", today.date().isoformat()).code == 0
     described = ws.rows("select max(as_of_at) as at from okr_kpi_rollups")[0]["at"]
     assert today.replace(tzinfo=None) < described < datetime.now(UTC).replace(tzinfo=None)
-    before = _tables(ws)
+    before = marts(ws, LINEAGE, TABLES)
     assert not [r for r in before["okr_kpi_rollups"] if r["kpi_id"] == "k-early"]
 
     (ws.folder / "more.csv").write_text(MORE_CSV)
@@ -93,12 +82,12 @@ def test_incremental_equals_full_refresh(duckdb_workspace: Workspace) -> None:
     # the incremental path ran: a delete+insert of the touched rows, not a rebuild
     for model in ("intermediate/int_okr__kpi_daily_segments.sql", "marts/okr_kpi_rollups.sql"):
         assert "delete from" in (ran / model).read_text().lower(), model
-    after_incremental = _tables(ws)
+    after_incremental = marts(ws, LINEAGE, TABLES)
     assert after_incremental != before  # the new rows arrived
 
     full = ws.okr("build", "--full-refresh")
     assert full.code == 0, full.err
-    assert _tables(ws) == after_incremental
+    assert marts(ws, LINEAGE, TABLES) == after_incremental
 
     # and the numbers, by hand: week of 29 Dec was 20 + 5 + 30 + 7 = 62; the correction makes
     # 1 January's us 31 (+1) and the late fr row adds 9: 72.
@@ -141,10 +130,10 @@ def test_incremental_after_an_as_of_build_equals_full_refresh(duckdb_workspace: 
     )
     assert ws.okr("ingest", "sum.csv", "last.jsonl", "ahead.csv").code == 0
     assert ws.okr("build", "--as-of", "2026-01-03").code == 0
-    as_of = _tables(ws)
+    as_of = marts(ws, LINEAGE, TABLES)
     incremental = ws.okr("build")
     assert incremental.code == 0, incremental.err
-    after_incremental = _tables(ws)
+    after_incremental = marts(ws, LINEAGE, TABLES)
     assert after_incremental != as_of
     # k-avg's rows were not recomputed, yet describe this build: its week of 29 December
     # ended after the as_of build
@@ -154,7 +143,7 @@ def test_incremental_after_an_as_of_build_equals_full_refresh(duckdb_workspace: 
     assert [r["is_complete"] for r in week] == [True]
     assert len(ws.rows("select distinct as_of_at from okr_kpi_rollups")) == 1
     assert ws.okr("build", "--full-refresh").code == 0
-    assert _tables(ws) == after_incremental
+    assert marts(ws, LINEAGE, TABLES) == after_incremental
 
 
 def test_a_failed_test_says_which_marts_kept_their_rows(duckdb_workspace: Workspace) -> None:
