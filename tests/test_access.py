@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,33 @@ def assert_each_role_reads_its_clients(url: str) -> None:
     everything = rows_of(url, None)
     assert all(n > 0 for n in everything.values()), everything
     assert rows_seen(url, "acme_reader") == {m: n // 3 for m, n in everything.items()}
+
+
+@contextmanager
+def meanwhile(url: str, role: str, sql: str) -> Iterator[list[tuple[float, list[Any]]]]:
+    """`role` runs `sql` every 50 ms, in a thread and a session of its own, while the block
+    runs: each run's seconds and rows, in order."""
+    runs: list[tuple[float, list[Any]]] = []
+    stop = threading.Event()
+
+    def keep_running() -> None:
+        engine = as_role(url, role)
+        with engine.connect() as conn:
+            while not stop.is_set():
+                start = time.monotonic()
+                rows = [tuple(row) for row in conn.exec_driver_sql(sql)]
+                conn.rollback()
+                runs.append((time.monotonic() - start, rows))
+                time.sleep(0.05)
+        engine.dispose()
+
+    thread = threading.Thread(target=keep_running)
+    thread.start()
+    try:
+        yield runs
+    finally:
+        stop.set()
+        thread.join()
 
 
 def refused(url: str, role: str, *statements: str) -> str:
@@ -593,31 +621,15 @@ def test_a_client_s_lock_meets_each_build_s_own_timeout_and_nothing_is_left_held
     holder.exec_driver_sql("select count(*) from okr_objectives")  # a lock, left open
     monkeypatch.setenv("OKR_LOCK_TIMEOUT", "1")
     owner = sa.make_url(ws.url).username
-    seen: list[str] = []  # what another client reads of the owner's sessions meanwhile
-    stop = threading.Event()
-
-    def beta_watches() -> None:
-        engine = as_role(ws.url, "beta_reader")
-        with engine.connect() as conn:
-            while not stop.is_set():
-                found = conn.exec_driver_sql(
-                    f"select query from pg_stat_activity where usename = '{owner}'"
-                )
-                seen.extend(query for (query,) in found)
-                conn.rollback()
-                time.sleep(0.05)
-        engine.dispose()
-
-    watcher = threading.Thread(target=beta_watches)
-    watcher.start()
+    watch = f"select query from pg_stat_activity where usename = '{owner}'"
     try:
-        start = time.monotonic()
-        blocked = ws.okr("build")
-        took = time.monotonic() - start
+        with meanwhile(ws.url, "beta_reader", watch) as runs:  # another client watching
+            start = time.monotonic()
+            blocked = ws.okr("build")
+            took = time.monotonic() - start
     finally:
-        stop.set()
-        watcher.join()
         holder.close()
+    seen = [statement for _, rows in runs for (statement,) in rows]
     # the build's sessions were there to see, but not what they ran
     assert seen and set(seen) == {"<insufficient privilege>"}, set(seen)
     assert blocked.code == 1 and "within 1 s, 3 times" in blocked.err, blocked.err
@@ -632,6 +644,26 @@ def test_a_client_s_lock_meets_each_build_s_own_timeout_and_nothing_is_left_held
     beta = sa.make_url(ws.url).set(username="beta_reader").render_as_string(False)
     assert query(beta, "select count(*) as n from okr_objectives")[0]["n"] > 0  # no wait
     assert ws.okr("build").code == 0
+
+
+def test_a_client_cannot_cancel_or_end_the_owner_s_sessions(shared: Workspace) -> None:
+    """A client sees the owner's sessions in pg_stat_activity (their process ids, not what they
+    run); cancelling one's statement or ending it, which would stop a build, is refused, and
+    the session goes on."""
+    ws = shared
+    owner = sa.make_url(ws.url).username
+    beta = sa.make_url(ws.url).set(username="beta_reader").render_as_string(False)
+    engine = sa.create_engine(ws.url)  # a session of the owner's, as each of a build's is
+    try:
+        with engine.connect() as build:
+            pid = build.exec_driver_sql("select pg_backend_pid()").scalar_one()
+            seen = query(beta, f"select pid from pg_stat_activity where usename = '{owner}'")
+            assert {"pid": pid} in seen
+            for signal in ("pg_cancel_backend", "pg_terminate_backend"):
+                refused(ws.url, "beta_reader", f"select {signal}({pid})")
+            assert build.exec_driver_sql("select 1").scalar_one() == 1  # still there
+    finally:
+        engine.dispose()
 
 
 def test_a_client_cannot_hold_up_builds_or_other_clients(shared: Workspace) -> None:
@@ -649,31 +681,16 @@ def test_a_client_cannot_hold_up_builds_or_other_clients(shared: Workspace) -> N
     holder = as_role(ws.url, "acme_reader").connect()  # its transaction begins with the set
     holder.exec_driver_sql("set idle_in_transaction_session_timeout = 0")  # its own to change
     holder.exec_driver_sql("select count(*) from okr_objectives")
-    waits: list[float] = []
-    stop = threading.Event()
-
-    def beta_reads() -> None:  # another client reading all along
-        engine = as_role(ws.url, "beta_reader")
-        with engine.connect() as conn:
-            while not stop.is_set():
-                start = time.monotonic()
-                conn.exec_driver_sql("select count(*) from okr_objectives").scalar_one()
-                conn.rollback()
-                waits.append(time.monotonic() - start)
-                time.sleep(0.05)
-        engine.dispose()
-
-    reader = threading.Thread(target=beta_reads)
-    reader.start()
     try:
-        start = time.monotonic()
-        blocked = run_okr("build", "--warehouse", ws.url, cwd=ws.folder,
-                          env={"OKR_LOCK_TIMEOUT": "2"})  # fmt: skip
-        took = time.monotonic() - start
+        # another client reading all along
+        with meanwhile(ws.url, "beta_reader", "select count(*) from okr_objectives") as runs:
+            start = time.monotonic()
+            blocked = run_okr("build", "--warehouse", ws.url, cwd=ws.folder,
+                              env={"OKR_LOCK_TIMEOUT": "2"})  # fmt: skip
+            took = time.monotonic() - start
     finally:
-        stop.set()
-        reader.join()
         holder.close()
+    waits = [seconds for seconds, _ in runs]
     assert blocked.code == 1, blocked.err
     error = blocked.err.strip().splitlines()[-1]
     assert error.startswith("okr: error: dbt build on ") and "within 2 s, 3 times" in error
