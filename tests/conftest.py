@@ -295,15 +295,15 @@ LOAD_ORDER = {"sequence_no"}
 @cache
 def model_keys() -> dict[str, list[str]]:
     """Each model's key as its yml declares it: the columns (or expressions) of its
-    okr_unique_key test, or the column of its unique test."""
+    okr_valid_rows test's `key`."""
     keys = {}
     for path in sorted((project_dir() / "models").rglob("*.yml")):
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
             for test in model.get("data_tests", []):
-                if isinstance(test, dict) and "okr_unique_key" in test:
-                    keys[model["name"]] = list(test["okr_unique_key"]["columns"])
-                elif isinstance(test, dict) and "unique" in test:
-                    keys[model["name"]] = [test["unique"]["column_name"]]
+                if isinstance(test, dict) and "key" in test.get("okr_valid_rows", {}).get(
+                    "arguments", {}
+                ):
+                    keys[model["name"]] = list(test["okr_valid_rows"]["arguments"]["key"])
     return keys
 
 

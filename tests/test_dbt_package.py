@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,12 @@ def host_project(workspace: Workspace) -> Path:
         "  ('a', cast('2026-07-03' as timestamp), cast(null as timestamp), 0.5),\n"
         # b: a zero-length window, then an open one: allowed
         "  ('b', cast('2026-07-01' as timestamp), cast('2026-07-01' as timestamp), 1.0),\n"
-        "  ('b', cast('2026-07-01' as timestamp), cast(null as timestamp), 0.0),\n"
-        # d: open while a later window follows (1 row); scores 1.5 and -0.1 (2 rows)
+        # (okr_valid_rows: the key entity_id, valid_from repeated: 1 result; a score of 2: 1)
+        "  ('b', cast('2026-07-01' as timestamp), cast(null as timestamp), 2.0),\n"
+        # c: no score (okr_valid_rows: 1)
+        "  ('c', cast('2026-07-01' as timestamp), cast(null as timestamp), null),\n"
+        # d: open while a later window follows (1 row); an entity not accepted (okr_valid_rows:
+        # 2, each row once, though its score 1.5 or -0.1 is out of range too)
         "  ('d', cast('2026-07-01' as timestamp), cast(null as timestamp), 1.5),\n"
         "  ('d', cast('2026-07-09' as timestamp), cast(null as timestamp), -0.1)\n"
         ") as t(entity_id, valid_from, valid_to, score)\n"
@@ -77,21 +82,19 @@ def host_project(workspace: Workspace) -> Path:
                                     "partition_by": ["entity_id"],
                                     "config": {"severity": "warn"},
                                 }
-                            }
-                        ],
-                        "columns": [
+                            },
                             {
-                                "name": "score",
-                                "data_tests": [
-                                    {
-                                        "okr_plugin.okr_accepted_range": {
-                                            "min_value": 0,
-                                            "max_value": 1,
-                                            "config": {"severity": "warn"},
-                                        }
-                                    }
-                                ],
-                            }
+                                "okr_plugin.okr_valid_rows": {
+                                    "name": "planted_rules",
+                                    "arguments": {
+                                        "key": ["entity_id", "valid_from"],
+                                        "not_null": ["score"],
+                                        "accepted_values": {"entity_id": ["a", "b", "c"]},
+                                        "accepted_range": {"score": [0, 1]},
+                                    },
+                                    "config": {"severity": "warn"},
+                                }
+                            },
                         ],
                     }
                 ],
@@ -121,13 +124,22 @@ def assert_host_build(workspace: Workspace, host: Path) -> None:
     """The planted rows caught, the demo's numbers through the host's model, one slice."""
     results = json.loads((host / "target" / "run_results.json").read_text())["results"]
     caught = {
-        r["unique_id"].split(".")[2].split("_planted")[0]: (r["status"], r["failures"])
+        r["unique_id"].split(".")[2]: (r["status"], r["failures"])
         for r in results
         if r["unique_id"].startswith("test.") and "planted" in r["unique_id"]
     }
     assert caught == {
-        "okr_plugin_okr_non_overlapping_windows": ("warn", 2),
-        "okr_plugin_okr_accepted_range": ("warn", 2),
+        "okr_plugin_okr_non_overlapping_windows_planted_entity_id": ("warn", 2),
+        "planted_rules": ("warn", 5),
+    }
+    # what each of okr_valid_rows' results names, from the query dbt ran
+    (rules,) = (host / "target" / "compiled").rglob("planted_rules.sql")
+    problems = Counter(r["problem"] for r in workspace.rows(rules.read_text()))
+    assert problems == {
+        "key repeated: entity_id, valid_from": 1,
+        "score is null": 1,
+        "entity_id is not one of a, b, c": 2,
+        "score is outside [0, 1]": 1,
     }
 
     # The demo's numbers, worked out by hand in test_demo_and_dbt.py, through the host's model:

@@ -169,7 +169,7 @@ def test_a_failed_test_says_which_marts_kept_their_rows(duckdb_workspace: Worksp
     assert failed.code == 1
     error = failed.err.strip().splitlines()[-1]
     assert error.startswith("okr: error: dbt build failed on ")
-    assert "test okr_unique_key_int_okr__kpi_daily_segments" in error
+    assert "test okr_valid_rows_int_okr__kpi_daily_segments: Got 1 result" in error
     rebuilt = error.split("; rebuilt: ")[1].split(";")[0].split(", ")
     kept = error.split("; kept the previous build's rows: ")[1].split(" (log: ")[0].split(", ")
     assert sorted(rebuilt + kept) == mart_names()  # each mart named once
