@@ -3,7 +3,8 @@ runs), a SQLite metadata database in a temporary folder, gunicorn on 127.0.0.1, 
 
 Superset 6.1 pins SQLAlchemy 1.4 and DuckDB 1.5, so it cannot share the project's environment;
 it lives in ~/.cache/okr_plugin/superset-6.1.0 (or $OKR_SUPERSET_HOME), installed on first use
-(about 100 s) and reused after. A marker file says the install finished.
+(about 100 s) and reused after. A marker file says the install finished. The metadata database
+its first server makes (migrated, an admin, the roles) is kept there too and copied by the next.
 """
 
 from __future__ import annotations
@@ -79,9 +80,15 @@ class SupersetServer:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
+        # the metadata database, migrated and with its admin and roles, made by the first start
+        # and copied by the next (four `superset` commands, about 25 s of a core), with its key
+        self.template = self.venv / "okr-metadata.db"
+        key = self.venv / "okr-metadata.key"
+        if not key.exists():
+            key.write_text(secrets.token_hex(32))
         config = self.base / "superset_config.py"
         config.write_text(
-            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            f"SECRET_KEY = {key.read_text()!r}\n"
             f"SQLALCHEMY_DATABASE_URI = 'sqlite:///{self.base / 'superset.db'}'\n"
             # Anyone may look (the Public role, granted every dataset below), so the browser
             # needs no login; the server lives for one test run. ('Admin' here would make the
@@ -110,30 +117,14 @@ class SupersetServer:
         return done.stdout + done.stderr
 
     def start(self) -> SupersetServer:
-        self.superset("db", "upgrade")
-        user, password = ADMIN
-        self.superset(
-            "fab",
-            "create-admin",
-            "--username",
-            user,
-            "--password",
-            password,
-            "--firstname",
-            "okr",
-            "--lastname",
-            "tests",
-            "--email",
-            "admin@example.com",
-        )
-        self.superset("init")
-        subprocess.run(
-            [str(self.venv / "bin" / "python"), "-c", GRANT_PUBLIC],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
+        database = self.base / "superset.db"
+        if self.template.exists():
+            shutil.copyfile(self.template, database)
+        else:
+            self._initialise()
+            partial = self.template.with_suffix(".partial")
+            shutil.copyfile(database, partial)
+            partial.rename(self.template)
         log = (self.base / "gunicorn.log").open("wb")
         self.process = subprocess.Popen(
             [
@@ -164,6 +155,33 @@ class SupersetServer:
             except OSError:
                 time.sleep(0.5)
         raise RuntimeError(f"Superset did not start: {(self.base / 'gunicorn.log').read_text()}")
+
+    def _initialise(self) -> None:
+        """The metadata database: migrated, an admin, the roles, the Public role's access."""
+        self.superset("db", "upgrade")
+        user, password = ADMIN
+        self.superset(
+            "fab",
+            "create-admin",
+            "--username",
+            user,
+            "--password",
+            password,
+            "--firstname",
+            "okr",
+            "--lastname",
+            "tests",
+            "--email",
+            "admin@example.com",
+        )
+        self.superset("init")
+        subprocess.run(
+            [str(self.venv / "bin" / "python"), "-c", GRANT_PUBLIC],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
 
     def stop(self) -> None:
         if self.process is not None:

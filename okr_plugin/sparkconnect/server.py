@@ -38,6 +38,9 @@ def _server_env(folder: Path) -> dict[str, str]:
     return env
 
 
+JAVA_OPTIONS = "spark.driver.extraJavaOptions"
+
+
 def start_server(
     folder: Path,
     port: int = DEFAULT_PORT,
@@ -46,11 +49,14 @@ def start_server(
 ) -> str:
     """Start a Spark Connect server on 127.0.0.1 whose tables and metastore live in folder;
     return its URL once it answers. The UI is off and the session time zone UTC; `settings`
-    (Spark settings) go over these."""
+    (Spark settings) go over these, but for the driver's Java options, which are added to
+    okr's own (the metastore's folder)."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise StoreError("Spark needs Java 17 or later (e.g. Debian's openjdk-17-jre-headless)")
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    settings = dict(settings or {})
+    java = f"-Dderby.system.home={folder} {settings.pop(JAVA_OPTIONS, '')}".strip()
     conf = {
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
@@ -62,10 +68,10 @@ def start_server(
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true"
         ),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder}",
+        JAVA_OPTIONS: java,
         "spark.connect.grpc.binding.address": "127.0.0.1",
         "spark.connect.grpc.binding.port": str(port),
-    } | (settings or {})
+    } | settings
     command = [str(spark_home() / "sbin" / "start-connect-server.sh"), "--driver-memory", memory]
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
