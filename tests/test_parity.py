@@ -315,7 +315,7 @@ def test_as_of_a_day_as_of_now_and_after_new_rows_the_marts_equal_duckdb_s(
 
     # the reference: a full refresh of the same rows. The others' full builds equal DuckDB's
     # (the build as of a day above), so DuckDB's full refresh (about 10 s) stands for theirs
-    # (Spark's takes about 2 minutes)
+    # (Spark's takes about a minute and a half)
     assert loaded["duckdb"].okr("build", "--full-refresh").code == 0
     full = marts(loaded["duckdb"], LINEAGE)
     for kind in OTHERS:
