@@ -309,10 +309,9 @@ def model_keys() -> dict[str, list[str]]:
     for path in sorted((project_dir() / "models").rglob("*.yml")):
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []):
             for test in model.get("data_tests", []):
-                if isinstance(test, dict) and "key" in test.get("okr_valid_rows", {}).get(
-                    "arguments", {}
-                ):
-                    keys[model["name"]] = list(test["okr_valid_rows"]["arguments"]["key"])
+                rules = test.get("okr_valid_rows", {}) if isinstance(test, dict) else {}
+                if "key" in rules.get("arguments", {}):
+                    keys[model["name"]] = list(rules["arguments"]["key"])
     return keys
 
 

@@ -66,7 +66,10 @@ def host_project(workspace: Workspace) -> Path:
         # d: open while a later window follows (1 row); an entity not accepted (okr_valid_rows:
         # 2, each row once, though its score 1.5 or -0.1 is out of range too)
         "  ('d', cast('2026-07-01' as timestamp), cast(null as timestamp), 1.5),\n"
-        "  ('d', cast('2026-07-09' as timestamp), cast(null as timestamp), -0.1)\n"
+        "  ('d', cast('2026-07-09' as timestamp), cast(null as timestamp), -0.1),\n"
+        # O'Brien: an accepted value with an apostrophe (no result)
+        '  ({{ dbt.string_literal(dbt.escape_single_quotes("O\'Brien")) }},'
+        " cast('2026-07-01' as timestamp), cast(null as timestamp), 0.5)\n"
         ") as t(entity_id, valid_from, valid_to, score)\n"
     )
     (host / "models" / "planted.yml").write_text(
@@ -89,7 +92,9 @@ def host_project(workspace: Workspace) -> Path:
                                     "arguments": {
                                         "key": ["entity_id", "valid_from"],
                                         "not_null": ["score"],
-                                        "accepted_values": {"entity_id": ["a", "b", "c"]},
+                                        "accepted_values": {
+                                            "entity_id": ["a", "b", "c", "O'Brien"]
+                                        },
                                         "accepted_range": {"score": [0, 1]},
                                     },
                                     "config": {"severity": "warn"},
@@ -138,7 +143,7 @@ def assert_host_build(workspace: Workspace, host: Path) -> None:
     assert problems == {
         "key repeated: entity_id, valid_from": 1,
         "score is null": 1,
-        "entity_id is not one of a, b, c": 2,
+        "entity_id is not one of a, b, c, O'Brien": 2,
         "score is outside [0, 1]": 1,
     }
 

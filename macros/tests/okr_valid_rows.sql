@@ -5,9 +5,10 @@
       not_null:        columns without nulls;
       accepted_values: {column: [values]}, each non-null value one of them (compared as text);
       accepted_range:  {column: [min, max]}, each non-null value within them (a bound may be null).
-    A result per broken rule and row, naming the rule in `problem` (the first rule a row breaks;
-    a repeated key once per key). Plain SQL on every engine: no text casts of a key's parts,
-    which engines name differently (Spark refuses a VARCHAR without a length).
+    A result per row that breaks a rule, naming in `problem` the first rule it breaks, and one
+    per repeated key. Values and labels are the engine's string literals, apostrophes escaped
+    (O'Brien). Plain SQL on every engine: no text casts of a key's parts, which engines name
+    differently (Spark refuses a VARCHAR without a length).
 -#}
 {% test okr_valid_rows(model, key=none, not_null=[], accepted_values={}, accepted_range={}) %}
 {%- set rules = [] -%}
@@ -16,7 +17,7 @@
 {%- endfor -%}
 {%- for column, values in accepted_values.items() -%}
     {%- set listed = [] -%}
-    {%- for value in values %}{% do listed.append("'" ~ value ~ "'") %}{% endfor -%}
+    {%- for value in values %}{% do listed.append(dbt.string_literal(dbt.escape_single_quotes(value | string))) %}{% endfor -%}
     {%- do rules.append((column ~ ' not in (' ~ listed | join(', ') ~ ')', column ~ ' is not one of ' ~ values | join(', '))) -%}
 {%- endfor -%}
 {%- for column, bounds in accepted_range.items() -%}
@@ -31,7 +32,7 @@ from (
     select
         case
             {%- for condition, problem in rules %}
-            when {{ condition }} then '{{ problem }}'
+            when {{ condition }} then {{ dbt.string_literal(dbt.escape_single_quotes(problem)) }}
             {%- endfor %}
         end as problem
     from {{ model }}
@@ -42,7 +43,7 @@ where problem is not null
 union all
 {%- endif %}
 {%- if key %}
-select 'key repeated: {{ key | join(', ') | replace("'", "''") }}' as problem
+select {{ dbt.string_literal(dbt.escape_single_quotes('key repeated: ' ~ key | join(', '))) }} as problem
 from {{ model }}
 group by {{ key | join(', ') }}
 having count(*) > 1
