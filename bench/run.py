@@ -13,6 +13,8 @@ For each size N (observations) it builds a fresh DuckDB warehouse and measures:
 - the quality gate alone (`okr check`, which every build also runs first);
 - publish: `okr publish` of the built warehouse against DuckDB's own `COPY FROM DATABASE` of
   it into a new file (time ratio);
+- how good the forecasts were on this data (okr_forecast_accuracy over every client), as
+  they come out;
 - the full build without the daily history marts (`okr_daily_history: false`), against which
   the incremental build is also measured (target <= 0.15).
 Once, on the demo warehouse: `okr build` (gate included) against a bare `dbt build` of the same
@@ -151,6 +153,11 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
         reference_build = timed(lambda: conn.execute(REFERENCE_ROLLUPS))
         reference_rows = conn.execute("select count(*) from reference_rollups").fetchone()[0]
         model_rows = conn.execute("select count(*) from okr_kpi_rollups").fetchone()[0]
+        # how good the forecasts were on this data, as they come out (every client)
+        accuracy = conn.execute(
+            "select elapsed_share, forecasts, band_coverage, mean_absolute_error, brier_score"
+            " from okr_forecast_accuracy where scope = 'overall' order by elapsed_share"
+        ).fetchall()
     okr("ingest", str(extra), "--warehouse", url, env=env)
     incremental, incremental_rss = measure(OKR, "build", "--warehouse", url, env=env)
     publish, _ = measure(OKR, "publish", "--warehouse", url, env=env)
@@ -186,6 +193,7 @@ def run_size(rows: int, folder: Path, env: dict[str, str]) -> dict[str, float]:
         "snapshot_mib": snapshot_mib,
         "rollup_rows": model_rows,
         "reference_rows": reference_rows,
+        "forecast_accuracy": [list(row) for row in accuracy],
     }
 
 
@@ -293,6 +301,14 @@ def main() -> None:
             f"| {r['peak_rss_gib']:.2f} | {r['gate_s']:.1f} ({r['gate_rss_gib']:.2f}) "
             f"| {r['publish_s']:.1f} ({r['reference_copy_s']:.1f}) | {r['publish_ratio']:.2f} |"
         )
+    print("\n| rows | made at | forecasts | band coverage | mean absolute error | Brier score |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        for share, forecasts, coverage, error, brier in r["forecast_accuracy"]:
+            print(
+                f"| {r['rows']:,} | {share:.0%} | {forecasts:,} | {coverage:.2f} | {error:.3f} "
+                f"| {brier:.3f} |"
+            )
 
 
 if __name__ == "__main__":

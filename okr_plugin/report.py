@@ -2,7 +2,8 @@
 
 It reads the marts of the last build (nothing is computed here that the models do not hold):
 the scorecard of the period, a burn-up chart per key result (progress day by day beside the
-expected progress, from okr_key_result_daily, with the annotations in force shaded), KPI
+expected progress, from okr_key_result_daily, with the annotations in force shaded, and the
+forecast from the last day to the due date with its 80% band, said in a sentence), KPI
 trends with the change on the period before (okr_kpi_rollups), and the annotations that
 touched the period. Charts are SVG drawn by matplotlib and embedded as data URIs: the page
 needs no network connection and no other file.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -22,7 +24,7 @@ from markupsafe import Markup
 from .errors import OkrError
 from .marts import Marts, raised_flags
 from .resources import PACKAGE_DIR
-from .scorecard import format_now_target, format_number, format_score
+from .scorecard import format_about, format_now_target, format_number, format_score
 from .store import Store
 
 
@@ -94,11 +96,35 @@ def _template() -> jinja2.Template:
         number=format_number,
         now_target=format_now_target,
         flags=raised_flags,
+        forecast=forecast_sentence,
         words=lambda value: (value or "-").replace("_", " "),
         change=lambda rate: "-" if rate is None else f"{rate:+.1%}",
         percent=lambda value: "-" if value is None else f"{value:.0%}",
     )
     return environment.get_template("report.html")
+
+
+def forecast_sentence(kr: Any) -> str:
+    """The forecast in words: "at this pace about 49,500 of 55,000 visits by 30 September
+    (80%: 48,276 to 50,724); it needs 658 a day, 538 now". Empty without a forecast."""
+    if kr.projected_value is None:
+        return ""
+    unit = f" {kr.unit}" if kr.unit else ""
+    due = f"{kr.due_date.day} {kr.due_date:%B}"
+    of_target = f"{format_about(kr.projected_value)} of {format_number(kr.target_value)}{unit}"
+    if kr.forecast_method == "closed":
+        return f"closed at {of_target} on {due}"
+    band = ""
+    if kr.projected_value_low is not None:
+        low, high = format_about(kr.projected_value_low), format_about(kr.projected_value_high)
+        band = f" (80%: {low} to {high})" if low != high else ""
+    at_most = kr.direction in ("decrease", "at_most")
+    if (kr.required_pace > 0) == at_most or kr.required_pace == 0:
+        need = "the target is met already"
+    else:
+        need = f"it needs {format_about(kr.required_pace)} a day"
+    now = format_about(kr.current_pace)
+    return f"at this pace about {of_target} by {due}{band}; {need}, {now} now"
 
 
 def _trend_grain(first: date, last: date) -> str:
@@ -126,7 +152,7 @@ def _burn_ups(
         for kr in by_objective.get(obj.objective_id, []):
             days = series.get(kr.key_result_id, [])
             marked = spans.get(kr.key_result_id, [])
-            chart = _burn_up_chart(days, marked, (kr.window_start, kr.due_date)) if days else None
+            chart = _burn_up_chart(days, marked, kr) if days else None
             burn_ups.append({"key_result": kr, "chart": chart, "spans": marked})
     return burn_ups
 
@@ -143,11 +169,15 @@ def _trends(kpis: list[Any], rollups: list[Any], grain: str) -> list[dict[str, A
     ]
 
 
-def _burn_up_chart(days: list[Any], spans: list[Any], window: tuple[date, date]) -> Markup:
+def _burn_up_chart(days: list[Any], spans: list[Any], kr: Any) -> Markup:
     """Progress (% of the way from start to target) day by day, the expected progress beside it,
-    over the whole window; the annotations in force shaded and numbered."""
+    over the whole window; the annotations in force shaded and numbered; from the last day to
+    the due date, the forecast and its 80% band (widening from nothing today)."""
     figure, axes = _figure()
     dates = [row.date_day for row in days]
+    last = days[-1]
+    if kr.forecast_method in ("drift", "too_few_days") and last.date_day < kr.due_date:
+        _forecast(axes, kr, last)
     axes.plot(
         dates,
         [100 * (row.progress or 0) for row in days],
@@ -168,16 +198,40 @@ def _burn_up_chart(days: list[Any], spans: list[Any], window: tuple[date, date])
         axes.annotate(
             str(number), (span.first_day, 1.0), xycoords=("data", "axes fraction"), va="top"
         )
-    axes.set_xlim(window[0], window[1] + timedelta(days=1))
+    axes.set_xlim(kr.window_start, kr.due_date + timedelta(days=1))
     axes.set_ylim(bottom=0)
     axes.set_ylabel("% of the way to target")
-    axes.legend(loc="lower right", fontsize=8, frameon=False)
+    axes.legend(loc="upper left", fontsize=8, frameon=False)
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     locator = AutoDateLocator()  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     return _embed(figure)
+
+
+def _forecast(axes: Any, kr: Any, last: Any) -> None:
+    """From the last day to the due date: the line to the projected progress and its 80% band,
+    which widens from nothing as the forecast's spread does (sqrt(j (1 + j / n)) on day j of h,
+    n the days of the series)."""
+    now, h, n = 100 * (last.progress or 0), kr.horizon_days, kr.forecast_days
+    days = range(h + 1)
+    line = [now + j * (100 * kr.projected_progress - now) / h for j in days]
+    dates = [last.date_day + timedelta(days=j) for j in days]
+    if kr.projected_progress_low is not None:
+        below = 100 * (kr.projected_progress - kr.projected_progress_low)
+        above = 100 * (kr.projected_progress_high - kr.projected_progress)
+        width = [math.sqrt(j * (1 + j / n) / (h * (1 + h / n))) for j in days]
+        axes.fill_between(
+            dates,
+            [y - below * w for y, w in zip(line, width, strict=True)],
+            [y + above * w for y, w in zip(line, width, strict=True)],
+            color="#0969da",
+            alpha=0.15,
+            linewidth=0,
+            label="80% band",
+        )
+    axes.plot(dates, line, color="#0969da", linestyle=":", label="at this pace")
 
 
 def _trend_chart(rows: list[Any], grain: str) -> Markup:

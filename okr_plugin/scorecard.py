@@ -17,6 +17,8 @@ COLUMNS = (
     "SCORE",
     "GRADE",
     "HEALTH",
+    "LANDING",
+    "ODDS",
 )
 TITLE_WIDTH = 60
 
@@ -37,6 +39,23 @@ def format_now_target(kr: Any) -> str:
 
 def format_score(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def format_percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def format_about(value: float) -> str:
+    """A forecast's figure as a person says it: whole numbers from 100 (49,500), three
+    significant digits below (538, 2.1, 0.00109)."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def format_landing(kr: Any) -> str:
+    """Where a key result is heading by its due date: "49,500 (0.90)"; "-" without a forecast."""
+    if kr.projected_value is None:
+        return "-"
+    return f"{format_about(kr.projected_value)} ({format_score(kr.projected_score)})"
 
 
 def _shorten(text: str, width: int) -> str:
@@ -75,6 +94,8 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
                 format_score(obj.score),
                 obj.grade or "-",
                 obj.health or "-",
+                format_score(obj.projected_score),
+                "",
             )
         )
         for kr in by_objective.get((obj.client_id, obj.objective_id), []):
@@ -90,6 +111,8 @@ def render_scorecard(store: Store, client: str | None = None, period: str | None
                     format_score(kr.score),
                     kr.grade or "-",
                     kr.health or "-",
+                    format_landing(kr),
+                    format_percent(kr.probability_of_target),
                 )
             )
     widths = [

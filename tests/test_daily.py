@@ -5,6 +5,8 @@ is worked out by hand in the comments (2026-Q3 has 92 days).
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -25,8 +27,31 @@ FIGURES = [
     "confidence",
     "value_source",
     "value_event_id",
+    "forecast_method",
+    "forecast_days",
+    "horizon_days",
+    "projected_value",
+    "projected_value_low",
+    "projected_value_high",
+    "projected_progress",
+    "projected_progress_low",
+    "projected_progress_high",
+    "projected_score",
+    "projected_grade",
+    "probability_of_target",
+    "probability_of_green",
+    "current_pace",
+    "required_pace",
 ]
-OBJECTIVE_FIGURES = ["score", "grade", "expected_progress", "health", "key_result_count"]
+OBJECTIVE_FIGURES = [
+    "score",
+    "grade",
+    "expected_progress",
+    "health",
+    "key_result_count",
+    "projected_score",
+    "projected_green_count",
+]
 
 
 def goals() -> list[dict[str, Any]]:
@@ -181,6 +206,66 @@ def test_daily_series_worked_by_hand(built: Workspace) -> None:
     assert objective["2026-07-18"]["score"] == pytest.approx((0.375 + 0.45) / 2)  # 0.4125
     assert objective["2026-07-20"]["score"] == pytest.approx((0.625 + 0.45) / 2)  # 0.5375
     assert objective["2026-07-20"]["grade"] == "yellow"  # 0.4 <= 0.5375 < 0.7
+
+
+def test_forecast_accuracy_worked_by_hand(built: Workspace) -> None:
+    assert built.okr("build").code == 0  # as of now: the quarter has ended
+    z80 = 1.2815515655
+
+    def forecast(steps: dict[int, float], n: int, h: int, target: float) -> dict[str, float]:
+        """The drift forecast of day n from 0 (both start at 0): steps[k] = v_k - v_(k-1)."""
+        value = sum(step for day, step in steps.items() if day <= n)
+        d = value / n
+        s2 = (sum(step**2 for day, step in steps.items() if day <= n) - n * d**2) / (n - 1)
+        spread = math.sqrt(s2 * h * (1 + h / n))
+        projected = value + h * d
+        odds = 1 - NormalDist(projected, spread).cdf(target)
+        return {
+            "low": projected - z80 * spread,
+            "high": projected + z80 * spread,
+            "progress": projected / target,
+            "odds": odds,
+        }
+
+    # Q3 has 92 days; 25%, 50% and 75% of it had elapsed on days ceil(23) = 23 (23 July),
+    # 46 (15 August) and 69 (7 September): h = 69, 46 and 23.
+    # kr1 (check-ins, start 0): 300 on day 10, 500 on day 20 (the 12th's, recorded the 20th);
+    # its target 800 from the 18th. Final value 500: progress 500 / 800 = 0.625, not met.
+    # kr2 (KPI sum, target 1,000): +100 on day 5, +200 day 6, +300 day 13, -150 day 16 (the
+    # correction). Final value 450: progress 0.45, not met.
+    kr1 = {10: 300.0, 20: 200.0}
+    kr2 = {5: 100.0, 6: 200.0, 13: 300.0, 16: -150.0}
+    expected = {}
+    for share, n in ((0.25, 23), (0.5, 46), (0.75, 69)):
+        found = [forecast(kr1, n, 92 - n, 800), forecast(kr2, n, 92 - n, 1000)]
+        finals = [(500, 0.625), (450, 0.45)]
+        expected[share] = {
+            "forecasts": 2,
+            "band_coverage": sum(
+                f["low"] <= v <= f["high"] for f, (v, _) in zip(found, finals, strict=True)
+            )
+            / 2,
+            "mean_absolute_error": sum(
+                abs(f["progress"] - p) for f, (_, p) in zip(found, finals, strict=True)
+            )
+            / 2,
+            # neither was met: (odds - 0)^2
+            "brier_score": sum(f["odds"] ** 2 for f in found) / 2,
+        }
+    # e.g. kr1 on day 23: d = 500 / 23, s^2 = (300^2 + 200^2 - 23 d^2) / 22 = 5,415.02, spread
+    # sqrt(5,415.02 x 69 x 4) = 1,222.5, projected 500 + 69 d = 2,000: band 433 - 3,567 holds
+    # 500; progress 2,000 / 800 = 2.5, off by 1.875; odds of 800: 0.837.
+    assert expected[0.25]["band_coverage"] == 1.0
+    rows = built.rows("select * from okr_forecast_accuracy order by scope, elapsed_share")
+    # one client, one period: the period, client and overall rows agree
+    assert [(r["scope"], r["client_id"], r["period"]) for r in rows] == (
+        [("client", "acme", None)] * 3
+        + [("overall", None, None)] * 3
+        + [("period", "acme", "2026-Q3")] * 3
+    )
+    for row in rows:
+        want = expected[row["elapsed_share"]]
+        assert {k: row[k] for k in want} == {k: pytest.approx(v) for k, v in want.items()}, row
 
 
 def test_annotations_bridge_the_daily_marts(built: Workspace) -> None:

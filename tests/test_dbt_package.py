@@ -159,4 +159,11 @@ def assert_host_build(workspace: Workspace, host: Path) -> None:
     assert [(str(r["date_day"]), r["is_current"]) for r in slices] == [("2026-08-15", True)]
     built = {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
     assert "okr_objectives" in built
-    assert not built & {"okr_key_result_daily", "okr_objective_daily"}
+    assert not built & {"okr_key_result_daily", "okr_objective_daily", "okr_forecast_accuracy"}
+    # and the forecast has no series: the projection from the start value and today's
+    # (24,750 visits in 46 days: 24,750 + 46 x 24,750 / 46 = 49,500), no band, no odds
+    visits = by_id(workspace.rows("select * from okr_key_results"), "key_result_id")["kr-visits"]
+    assert visits["forecast_method"] == "no_daily_history"
+    assert visits["projected_value"] == pytest.approx(49500)
+    assert visits["current_pace"] == pytest.approx(24750 / 46)
+    assert [visits[c] for c in ("projected_value_low", "probability_of_target")] == [None, None]

@@ -67,12 +67,18 @@ def test_report_is_a_readable_self_contained_page(demo: Workspace) -> None:
     assert "Period 2026-07-01 to 2026-09-30, as of 2026-08-15 23:59 UTC." in text
     # the committed team objective of erik: (0.42 + 0) / 2 = 0.21, red, off track
     assert re.search(r"1,000 sales this quarter erik committed 0\.21 red off track 0\.50", text)
-    # 24,750 / 55,000 = 0.45; the GA4 annotation (about the visits KPI) numbered under its chart
+    # 24,750 / 55,000 = 0.45; the forecast in a sentence (docs/rules.md's worked example:
+    # 24,750 + 46 x 24,750 / 46 = 49,500, band 49,500 -/+ 1,223.64, needs 30,250 / 46 = 658 a
+    # day against 538); the GA4 annotation (about the visits KPI) numbered under its chart
     assert (
         "55,000 free visits from target countries by quarter end: 24,750 / 55,000 visits,"
-        " score 0.45 (yellow, on track) 1: GA4 migration" in text
+        " score 0.45 (yellow, on track) Forecast: at this pace about 49,500 of 55,000 visits"
+        " by 30 September (80%: 48,276 to 50,724); it needs 658 a day, 538 now"
+        " 1: GA4 migration" in text
     )
     assert "Launch the brand on TikTok before month end: not yet (binary), score 0.00" in text
+    # binary: no forecast, and no sentence for it
+    assert "score 0.00 (red, on track) Forecast" not in text
     # KPI trend: 18,750 visits in July, 6,000 so far in August: 6,000 / 18,750 - 1 = -68.0%
     assert "2026-08-01 (so far) 6,000 visits -68.0%" in text
     # the external factors of the quarter

@@ -4,6 +4,9 @@
     period), recursively to any depth. Children without a score and zero weights are left out;
     nothing left gives null.
 
+    The projected score is the same weighted mean of the key results' projected scores
+    (int_okr__key_result_forecasts; the current score where there is no projection).
+
     Bottom-up recursion needs aggregation inside the recursion, which engines refuse; instead the
     score is unrolled top-down. A child objective "has a score" when some key result with a score
     and a positive weight lies below it through positive-weight objectives. Each parent divides
@@ -24,10 +27,11 @@ with recursive objectives as (
 
 ),
 
+-- a key result without a projection counts with its current score in the projected score
 key_results as (
 
-    select date_day, client_id, objective_id, weight, score
-    from {{ ref('int_okr__key_result_scores') }}
+    select date_day, client_id, objective_id, weight, score, coalesce(projected_score, score) as projected_score
+    from {{ ref('int_okr__key_result_forecasts') }}
     where score is not null and weight > 0
 
 ),
@@ -132,7 +136,8 @@ key_result_shares as (
         shares.client_id,
         shares.start_id as objective_id,
         cast(shares.share * key_results.weight / total_weights.total_weight as {{ okr_type_double() }}) as share,
-        key_results.score
+        key_results.score,
+        key_results.projected_score
     from shares
     inner join key_results
         on shares.date_day = key_results.date_day
@@ -151,7 +156,8 @@ contributions as (
         date_day,
         client_id,
         objective_id,
-        {{ okr_exact_sum('share * score') }} / {{ okr_exact_sum('share') }} as score
+        {{ okr_exact_sum('share * score') }} / {{ okr_exact_sum('share') }} as score,
+        {{ okr_exact_sum('share * projected_score') }} / {{ okr_exact_sum('share') }} as projected_score
     from key_result_shares
     group by date_day, client_id, objective_id
 
@@ -163,7 +169,8 @@ final as (
         objectives.date_day,
         objectives.client_id,
         objectives.objective_id,
-        cast(contributions.score as {{ okr_type_double() }}) as score
+        cast(contributions.score as {{ okr_type_double() }}) as score,
+        cast(contributions.projected_score as {{ okr_type_double() }}) as projected_score
     from objectives
     left join contributions
         on objectives.date_day = contributions.date_day

@@ -7,7 +7,7 @@
 with scores as (
 
     select *, {{ okr_as_of() }} as as_of_at
-    from {{ ref('int_okr__key_result_scores') }}
+    from {{ ref('int_okr__key_result_forecasts') }}
     where {{ okr_is_current_slice() }}
 
 ),

@@ -6,7 +6,7 @@
 -- the objectives in alignment order, each with its depth in the tree
 select
     o.client_id, o.objective_id, o.title, o.level, o.period, o.owner, o.kind, o.score, o.grade,
-    o.expected_progress, o.health, o.as_of_at, a.depth, a.path
+    o.expected_progress, o.health, o.projected_score, o.as_of_at, a.depth, a.path
 from okr_objectives as o
 left join okr_alignment as a
     on o.client_id = a.client_id and o.objective_id = a.objective_id
@@ -17,8 +17,11 @@ order by o.client_id, a.path, o.objective_id
 
 -- name: key_results
 select
-    client_id, objective_id, key_result_id, title, owner, scoring, unit, current_value,
-    target_value, score, grade, health, value_source, window_start, due_date
+    client_id, objective_id, key_result_id, title, owner, scoring, direction, unit,
+    current_value, target_value, score, grade, health, value_source, window_start, due_date,
+    forecast_method, projected_value, projected_value_low, projected_value_high,
+    projected_progress, projected_progress_low, projected_progress_high, projected_score,
+    probability_of_target, current_pace, required_pace, forecast_days, horizon_days
 from okr_key_results
 where client_id = coalesce(:client, client_id)
 order by client_id, objective_id, key_result_id
