@@ -69,6 +69,34 @@ def test_questions_give_the_demo_figures(demo: Workspace) -> None:
     events = query(demo.url, question_sql("event_log"))
     assert len(events) == 28  # every goal event of the demo file
 
+    # Will we make it? (docs/rules.md's worked example): 24,750 + 46 x 538.04 = 49,500 by 30
+    # September, band 49,500 -/+ 1,223.64, needs 30,250 / 46 = 657.61 a day; TikTok is binary
+    forecasts = by_id(query(demo.url, question_sql("will_we_make_it")), "key_result_id")
+    assert "kr-tiktok" not in forecasts
+    visits = forecasts["kr-visits"]
+    assert visits["projected_value"] == pytest.approx(49500)
+    assert visits["required_pace"] == pytest.approx(30250 / 46)
+    half = visits["projected_value_high"] - visits["projected_value"]
+    assert half == pytest.approx(1223.64, abs=0.01)
+    # the burn-up's forecast rows: from today's 0.45 on 15 August, no band yet, to 49,500 /
+    # 55,000 = 0.9 on 30 September with the whole band; half-way (7 September, day 23 of 46)
+    # the line is at 0.675 and the band sqrt(23 (1 + 23 / 46) / (46 (1 + 46 / 46))) = sqrt(0.375)
+    # of its final width
+    days = {
+        str(r["date_day"]): r
+        for r in query(demo.url, question_sql("key_result_daily"))
+        if r["key_result_id"] == "kr-visits" and r["forecast_progress"] is not None
+    }
+    assert len(days) == 47  # 15 August to 30 September
+    today, middle, due = days["2026-08-15"], days["2026-09-07"], days["2026-09-30"]
+    assert today["forecast_low"] == today["forecast_progress"] == pytest.approx(0.45)
+    assert middle["forecast_progress"] == pytest.approx(0.675)
+    width = half / 55000 * 0.375**0.5
+    assert middle["forecast_high"] - middle["forecast_progress"] == pytest.approx(width)
+    assert due["forecast_progress"] == pytest.approx(0.9)
+    assert due["forecast_low"] == pytest.approx((49500 - half) / 55000)
+    assert due["expected_progress"] == pytest.approx(1.0)  # the whole window by then
+
 
 @pytest.mark.fast
 def test_sources_are_consistent() -> None:

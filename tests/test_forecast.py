@@ -24,14 +24,14 @@ def test_the_worked_example_of_the_rules(demo: Workspace) -> None:
     d = 24750 / 46  # 538.04 visits a day
     squared_steps = 30 * 600**2 + 750**2 + 15 * 400**2  # 13,762,500
     s2 = (squared_steps - 46 * d**2) / 45  # (13,762,500 - 13,316,576.09) / 45 = 9,909.42
-    spread = math.sqrt(s2 * 46 * (1 + 46 / 46))  # 99.55 x sqrt(92) = 954.82
+    spread = math.sqrt(s2 * 46 * (1 + 46 / 46))  # 99.55 x sqrt(92) = 954.81
     assert kr["current_pace"] == pytest.approx(d)
     assert kr["projected_value"] == pytest.approx(24750 + 46 * d)  # 49,500
     assert kr["projected_value"] == pytest.approx(49500)
     assert kr["projected_value_low"] == pytest.approx(49500 - Z80 * spread)  # 48,276.36
     assert kr["projected_value_high"] == pytest.approx(49500 + Z80 * spread)  # 50,723.64
     assert kr["required_pace"] == pytest.approx((55000 - 24750) / 46)  # 657.61
-    # 55,000 is (55,000 - 49,500) / 954.82 = 5.76 spreads away: P = 4.2e-9; green (0.7 x
+    # 55,000 is (55,000 - 49,500) / 954.81 = 5.76 spreads away: P = 4.2e-9; green (0.7 x
     # 55,000 = 38,500) is 11.5 spreads below: beyond 8, 1.
     assert kr["probability_of_target"] == pytest.approx(0, abs=1e-7)
     assert kr["probability_of_green"] == 1

@@ -1,7 +1,6 @@
 -- Key results with their objective and period: current value against target, where the
 -- number came from (check-in, KPI, start value or the final grade), confidence, score, grade,
--- expected progress and health; and "will we make it?": where the forecast lands by the due
--- date, its 80% band, the odds of meeting the target, and the pace it takes against today's.
+-- expected progress and health.
 select
     k.client_id,
     o.period,
@@ -20,15 +19,7 @@ select
     k.score,
     k.grade,
     k.expected_progress,
-    k.health,
-    k.forecast_method,
-    k.projected_value,
-    k.projected_value_low,
-    k.projected_value_high,
-    k.projected_score,
-    k.probability_of_target,
-    k.required_pace,
-    k.current_pace
+    k.health
 from okr_key_results as k
 inner join okr_objectives as o
     on k.client_id = o.client_id and k.objective_id = o.objective_id

@@ -113,7 +113,8 @@ spans as (
 
     select
         *,
-        {{ dbt.datediff('day_zero', 'last_day', 'day') }} as forecast_days,
+        -- 0 before the window starts
+        case when last_day > day_zero then {{ dbt.datediff('day_zero', 'last_day', 'day') }} else 0 end as forecast_days,
         case when date_day < due_date then {{ dbt.datediff('date_day', 'due_date', 'day') }} else 0 end as horizon_days
     from days
 
