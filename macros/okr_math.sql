@@ -94,9 +94,10 @@
 {#-
     A sum that does not depend on the order of its rows: a sum of floats does (0.1 + 0.2 + 0.3
     is not 0.1 + (0.2 + 0.3)), and engines add rows in whatever order their joins produce, so
-    a rebuild could differ in the last digit. Each term is rounded once to 18 decimals, summed
-    exactly, and read back as a float. For bounded values (scores, shares, weights).
+    a rebuild could differ in the last digit. Each term is rounded once to `scale` decimals
+    (18: for bounded values, scores, shares, weights, whose sums stay below 1e20; 9 for
+    unbounded ones, up to 1e29), summed exactly, and read back as a float.
 -#}
-{% macro okr_exact_sum(expression) -%}
-    cast(sum(cast({{ expression }} as decimal(38, 18))) as {{ okr_type_double() }})
+{% macro okr_exact_sum(expression, scale=18) -%}
+    cast(sum(cast({{ expression }} as decimal(38, {{ scale }}))) as {{ okr_type_double() }})
 {%- endmacro %}

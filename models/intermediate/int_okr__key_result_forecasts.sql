@@ -143,9 +143,11 @@ located as (
         max(case when is_probe = 0 then date_day end) over (
             partition by client_id, key_result_id order by date_day, is_probe
             rows between unbounded preceding and current row) as row_at_zero_day,
+        -- read backwards, so that every frame grows from the partition's start: a frame that
+        -- ends at the partition's end is computed again for each row on Spark and PostgreSQL
         min(case when is_probe = 0 then date_day end) over (
-            partition by client_id, key_result_id order by date_day, is_probe
-            rows between current row and unbounded following) as row_after_zero_day
+            partition by client_id, key_result_id order by date_day desc, is_probe desc
+            rows between unbounded preceding and current row) as row_after_zero_day
     from probed
 
 ),

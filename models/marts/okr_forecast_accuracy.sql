@@ -99,9 +99,11 @@ summed as (
         period,
         elapsed_share,
         count(*) as forecasts,
-        avg(covered) as band_coverage,
-        avg(absolute_error) as mean_absolute_error,
-        avg(squared_error) as brier_score,
+        -- sums that do not depend on the order of the rows (okr_exact_sum): a rebuild gives
+        -- the same last digit
+        {{ okr_exact_sum('covered') }} / count(*) as band_coverage,
+        {{ okr_exact_sum('absolute_error', scale=9) }} / count(*) as mean_absolute_error,
+        {{ okr_exact_sum('squared_error') }} / count(*) as brier_score,
         {{ okr_as_of() }} as as_of_at
     from scoped
     group by scope, client_id, period, elapsed_share
