@@ -529,6 +529,38 @@ def test_another_clients_activity_and_values_show_nowhere(shared: Workspace) -> 
     engine.dispose()
 
 
+def test_the_rows_of_no_client_stay_out_of_a_client_s_reach(shared: Workspace) -> None:
+    """okr_forecast_accuracy's rows over every client (client_id null) sum up other clients'
+    outcomes: a client's role reads none of them, asking for them directly, through an error
+    that only their values would raise, or through the planner's estimates."""
+    url = shared.url
+    assert shared.okr("build").code == 0  # as of now: the demo copies' quarters have ended
+    overall = query(url, "select forecasts from okr_forecast_accuracy where client_id is null")
+    assert overall, "the owner reads the rows over every client"
+    engine = as_role(url, "acme_reader")
+    with engine.connect() as conn:
+        nulls = (
+            "select count(*) from okr_forecast_accuracy"
+            " where client_id is null or scope = 'overall'"
+        )
+        assert conn.exec_driver_sql(nulls).scalar_one() == 0
+        # a division by zero on the overall rows' count only: the owner meets it, acme does not
+        probe = (
+            "select count(*) from okr_forecast_accuracy"
+            f" where 1 / (forecasts - {overall[0]['forecasts']}) <> 0 and scope = 'overall'"
+        )
+        assert conn.exec_driver_sql(probe).scalar_one() == 0
+    engine.dispose()
+    with pytest.raises(sa.exc.DBAPIError, match="division by zero"):
+        query(url, probe)
+    # the planner says the same for the rows of no client as for a client that does not exist
+    asked = [
+        estimate(url, "acme_reader", f"select 1 from okr_forecast_accuracy where {condition}")
+        for condition in ("client_id is null", "client_id = 'nobody'", "scope = 'overall'")
+    ]
+    assert len(set(asked)) == 1, asked
+
+
 def test_every_privilege_path_is_refused_and_listed(shared: Workspace) -> None:
     ws = shared
     admin = sa.create_engine(ws.url)
