@@ -21,7 +21,8 @@ select
     current_value, target_value, score, grade, health, value_source, window_start, due_date,
     forecast_method, projected_value, projected_value_low, projected_value_high,
     projected_progress, projected_progress_low, projected_progress_high, projected_score,
-    probability_of_target, current_pace, required_pace, forecast_days, horizon_days
+    probability_of_target, current_pace, required_pace, forecast_days, horizon_days,
+    expected_progress
 from okr_key_results
 where client_id = coalesce(:client, client_id)
 order by client_id, objective_id, key_result_id
@@ -51,6 +52,19 @@ where client_id = :client and date_day between :first and :last
         select objective_id from okr_objectives where client_id = :client and period = :period
     )
 order by key_result_id, date_day
+
+-- name: objectives_on
+-- the period's objectives as a build as of the end of :day showed them (the headline figures
+-- of the week before)
+select objective_id, score
+from okr_objective_daily
+where client_id = :client and period = :period and date_day = :day
+
+-- name: key_results_on
+-- the client's key results as a build as of the end of :day showed them
+select objective_id, health
+from okr_key_result_daily
+where client_id = :client and date_day = :day
 
 -- name: annotation_spans
 -- each annotation in force on a key result's days, as one span per key result
