@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def test_question_runs_on_the_demo_with_its_dataset_columns(demo: Workspace, nam
     text = (ROOT / "bi" / "sql" / f"{name}.sql").read_text(encoding="utf-8")
     rows = query(demo.url, text)
     assert rows, f"{name} returned no rows on the demo"
-    declared = Sources.read().datasets[name]["columns"]
+    declared = {c.name: c.type for c in Sources.read().datasets[name]["columns"].values()}
     assert list(rows[0]) == list(declared)
     if demo.kind == "duckdb":
         path = demo.url.removeprefix("duckdb:///")
@@ -59,13 +60,15 @@ def test_questions_give_the_demo_figures(demo: Workspace) -> None:
     august = [
         r
         for r in trends
-        if (r["kpi_id"], r["grain"], r["segment"]) == ("kpi-visitors", "month", "all")
+        if (r["kpi_id"], r["grain"], r["segment"]) == ("kpi-visitors", "month", "All segments")
         and str(r["period_start"]) == "2026-08-01"
     ]
     # August so far: 15 days x (250 + 150) = 6,000 against 10,000 a month; July had
     # 30 x (400 + 200) + (500 + 250) = 18,750: change (6,000 - 18,750) / 18,750 = -0.68
     assert [(r["value"], r["attainment"], r["period"]) for r in august] == [(6000, 0.6, "2026-Q3")]
     assert august[0]["change_rate"] == pytest.approx(-0.68)
+    assert (august[0]["target_value"], august[0]["unit"]) == (10000, "visits")
+    assert august[0]["period_label"] == "2026-08"
     events = query(demo.url, question_sql("event_log"))
     assert len(events) == 28  # every goal event of the demo file
 
@@ -96,20 +99,52 @@ def test_questions_give_the_demo_figures(demo: Workspace) -> None:
     assert due["forecast_progress"] == pytest.approx(0.9)
     assert due["forecast_low"] == pytest.approx((49500 - half) / 55000)
     assert due["expected_progress"] == pytest.approx(1.0)  # the whole window by then
+    # the annotations in force on kr-visits, a row a day and one for the day after: GA4 on 1
+    # July (2 rows), Facebook 3-9 August (8), the trade show 10-14 August (6)
+    shaded = Counter(
+        r["annotation"][:8]
+        for r in query(demo.url, question_sql("key_result_daily"))
+        if r["key_result_id"] == "kr-visits" and r["annotation_band"] == 1
+    )
+    assert shaded == {"GA4 migr": 2, "Facebook": 8, "Trade sh": 6}
+
+
+def test_headline_gives_the_demo_figures(demo: Workspace) -> None:
+    """The headline figures of saas-demo's 2026-Q3 as of 15 August, and a week before."""
+    rows = [
+        r
+        for r in query(demo.url, question_sql("headline"))
+        if (r["client_id"], r["period"], r["days_back"]) == ("saas-demo", "2026-Q3", 0)
+    ]
+    # As of 15 August (docs/rules.md, Headline figures): objectives o-trials 0.442, o-sales
+    # 0.21, o-reviews-ask 0.6, o-conversion-q3 0.5: 1.752 / 4 = 0.438, 44%; 6 of 7 key results
+    # on track (kr-asks at risk, confidence 0.3): 86%; 1 at risk or off track. On 8 August:
+    # only kr-visits (21,950 / 55,000 = 0.399) and kr-reviews (30 / 200 = 0.15) had a value;
+    # o-trials (0.399 + 0.15) / 5 = 0.110, the others 0: 0.110 / 4 = 3%; on track kr-visits
+    # and kr-tiktok, 2 of 7: 29%; off track the other 5.
+    assert [(r["figure"], r["now"], r["change"]) for r in rows] == [
+        ("Average objective score", "44%", "+41 pts from 3%"),
+        ("Key results on track", "86%", "+57 pts from 29%"),
+        ("Key results at risk or off track", "1", "−4 from 5"),
+    ]
+    assert rows[0]["numerator"] == pytest.approx(1.752)
+    assert [(r["numerator"], r["denominator"]) for r in rows[1:]] == [(6, 7), (1, None)]
+    assert str(rows[0]["date_day"]) == "2026-08-15"
 
 
 @pytest.mark.fast
 def test_sources_are_consistent() -> None:
-    """Every chart sits on one dashboard exactly once; its dataset and columns exist; every
-    filter column is in a dataset of its dashboard; uuids are unique."""
+    """Every chart sits on a dashboard; its dataset, columns and metrics exist; every filter
+    column is in a dataset of its dashboard; every column and metric has a label; uuids are
+    unique."""
     sources = Sources.read()
-    placed = [
+    placed = {
         name
         for dashboard in sources.dashboards.values()
         for row in dashboard["rows"]
         for name, _, _ in row
-    ]
-    assert sorted(placed) == sorted(sources.charts)
+    }
+    assert placed == set(sources.charts)
     for dashboard in sources.dashboards.values():
         assert sum(width for row in dashboard["rows"] for _, width, _ in row) == 12 * len(
             dashboard["rows"]
@@ -118,25 +153,27 @@ def test_sources_are_consistent() -> None:
         columns = {
             c for n in names for c in sources.datasets[sources.charts[n]["dataset"]]["columns"]
         }
-        assert {"client_id", "period"} <= set(dashboard["filters"]) <= columns
+        filters = [f if isinstance(f, str) else f["column"] for f in dashboard["filters"]]
+        assert {"client_id", "period"} <= set(filters) <= columns
         for name in names:
             columns = sources.datasets[sources.charts[name]["dataset"]]["columns"]
             assert {"client_id", "period"} <= set(columns), f"{name}: the filters apply to it"
     for name, chart in sources.charts.items():
-        columns = sources.datasets[chart["dataset"]]["columns"]
+        dataset = sources.datasets[chart["dataset"]]
         used = (
             chart.get("columns", [])
             + chart.get("groupby", [])
+            + chart.get("groupby_b", [])
             + [c for c, _ in chart.get("order_by", [])]
             + ([chart["x_axis"]] if "x_axis" in chart else [])
-            + [
-                re.sub(r"^\w+\((\w+)\)$", r"\1", m)
-                for m in chart.get("metrics", [])
-                if m != "count"
-            ]
-            + [c for c, _, _ in chart.get("filters", [])]
+            + [c for c, _, _ in chart.get("filters", []) + chart.get("filters_b", [])]
         )
-        assert set(used) <= set(columns), name
+        assert set(used) <= set(dataset["columns"]) | set(dataset["added"]), name
+        metrics = chart.get("metrics", []) + chart.get("metrics_b", [])
+        assert set(metrics) <= {"count", *dataset["metrics"]}, name
+    for dataset in sources.datasets.values():
+        for column in [*dataset["columns"].values(), *dataset["metrics"].values()]:
+            assert column.label and "_" not in column.label, column
     uuids = [sources.database["uuid"]] + [
         piece["uuid"]
         for kind in (sources.datasets, sources.charts, sources.dashboards)
@@ -181,7 +218,26 @@ def test_bundle_carries_what_superset_needs(tmp_path: Path) -> None:
         for p in pos.values()
         if "meta" in p and "uuid" in p.get("meta", {})
     ]
-    assert sorted(placed) == sorted(c["uuid"] for c in charts.values())
+    assert set(placed) == {c["uuid"] for c in charts.values()}
+    # what a client reads: labels, percentages, one colour per state on every dashboard
+    objectives = files["datasets/okr_plugin/okr_bi_objectives.yaml"]
+    labels = {c["column_name"]: c["verbose_name"] for c in objectives["columns"]}
+    assert (labels["score"], labels["expected_progress"]) == ("Score", "Expected by now")
+    table = files["charts/objectives.yaml"]["params"]
+    assert table["column_config"]["score"] == {"d3NumberFormat": ".0%", "showCellBars": True}
+    assert table["table_timestamp_format"] == "%d %b %Y"
+    # green, yellow and red grades; on track, at risk and off track health
+    colours = {"#1a7f37": ("Green", "On track"), "#d4a72c": ("Yellow", "At risk")}
+    colours["#cf222e"] = ("Red", "Off track")
+    rules = {
+        (r["column"], r["targetValue"]): r["colorScheme"] for r in table["conditional_formatting"]
+    }
+    for colour, (grade, health) in colours.items():
+        assert rules[("grade", grade)] == rules[("health", health)] == colour
+    for dashboard in (v for k, v in files.items() if k.startswith("dashboards/")):
+        labels = dashboard["metadata"]["label_colors"]
+        for colour, states in colours.items():
+            assert [labels[state] for state in states] == [colour, colour]
 
 
 @pytest.mark.fast

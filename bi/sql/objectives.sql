@@ -1,5 +1,6 @@
 -- Objectives in alignment order: each company objective, then the objectives aligned beneath
 -- it (alignment_path sorts them so), with score, grade, expected progress and health.
+-- `objective` is the title indented by its depth (em spaces, which HTML keeps, and an arrow).
 select
     o.client_id,
     o.period,
@@ -7,6 +8,8 @@ select
     a.depth,
     o.objective_id,
     o.title,
+    repeat(' ', 2 * a.depth) || case when a.depth > 0 then '↳ ' else '' end || o.title
+        as objective,
     o.level,
     o.kind,
     o.owner,
