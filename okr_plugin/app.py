@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
-from . import access
+from . import access, checkins
 from .backends import backend_for
 from .backends.base import Published
 from .build import DbtProject
@@ -110,6 +110,33 @@ def ingest(files: Sequence[str | Path], warehouse: str | None = None) -> AppendR
     url = warehouse_url(warehouse)
     with Store(url) as store:
         return ingest_files(store, [str(name) for name in files])
+
+
+def checkin(
+    key_result_id: str,
+    value: str,
+    warehouse: str | None = None,
+    *,
+    client: str | None = None,
+    confidence: float | None = None,
+    note: str | None = None,
+    at: str | None = None,
+    actor: str | None = None,
+) -> AppendResult:
+    """Append a key result's check-in (`value` as typed: 1500, 2.05, true); the client is found
+    from the key result's id unless two clients have one of that id. A value that is not a
+    plain number, or a check-in the store refuses, raises OkrError and appends nothing."""
+    with Store(warehouse_url(warehouse)) as store:
+        return checkins.checkin(
+            store,
+            key_result_id,
+            value,
+            client=client,
+            confidence=confidence,
+            note=note,
+            at=at,
+            actor=actor,
+        )
 
 
 def check(

@@ -195,6 +195,18 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--client", required=True, help="the client")
     report.add_argument("--period", required=True, help="the period, e.g. 2026-Q3")
     report.add_argument("--out", required=True, metavar="FILE", help="the HTML file to write")
+    checkin = commands.add_parser(
+        "checkin", parents=[common], help="check in a key result's new value (appends the event)"
+    )
+    checkin.add_argument("key_result", metavar="KR_ID", help="the key result's id")
+    checkin.add_argument("value", metavar="VALUE", help="the value: 1500, 2.05; true or false")
+    checkin.add_argument("--client", help="the client (when two have a key result of that id)")
+    checkin.add_argument("--confidence", type=float, metavar="C", help="confidence, 0 to 1")
+    checkin.add_argument("--note", metavar="TEXT", help="a note on the check-in")
+    checkin.add_argument(
+        "--at", metavar="TIME", help="when the value was true (ISO 8601; default: now)"
+    )
+    checkin.add_argument("--actor", help="who checks in (default: none)")
     commands.add_parser(
         "demo", parents=[common], help="load, build and show the worked example of the article"
     )
@@ -278,6 +290,18 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "report":
         print(app.report(args.client, args.period, args.out, url))
         return EXIT_OK
+    if args.command == "checkin":
+        result = app.checkin(
+            args.key_result,
+            args.value,
+            url,
+            client=args.client,
+            confidence=args.confidence,
+            note=args.note,
+            at=args.at,
+            actor=args.actor,
+        )
+        return _report_append(result, url)
     demo = app.demo(url, _stderr)
     codes = [_report_append(demo.appended, url), _report_append(demo.ingested, url, "observations")]
     print(demo.built.summary())
