@@ -33,8 +33,8 @@ ROW_LIMIT = 10000
 # words instead: On track, Yes, Key result.
 NUMBER_FORMATS = {"percent": ".0%", "number": ",.2~f", "count": ",d", "about": ",.3~r"}
 COLOUR_SCHEME = "wavesOfBlue"
-DATE_FORMAT = "%d %b %Y"  # 15 Aug 2026
-TIME_FORMAT = "%d %b %Y %H:%M"
+DATE_FORMAT = "%-d %b %Y"  # 1 Aug 2026, as okr report writes it
+TIME_FORMAT = "%-d %b %Y %H:%M"
 
 
 def _load(path: Path) -> dict[str, Any]:

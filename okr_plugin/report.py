@@ -63,20 +63,25 @@ def render_report(store: Store, client: str, period: str) -> tuple[str, int]:
     objectives = marts.read("objectives", **params)
     key_results = marts.read("key_results", client=client)
     as_of = objectives[0].as_of_at
-    week_before = as_of.date() - timedelta(days=7)
+    # the headline's day: as of, or the period's last day once it has ended
+    day = min(as_of.date(), last)
+    week_before = day - timedelta(days=7)
     history = _daily(marts, "key_result_days", **params)
     tree = _tree(objectives, key_results)
     burn_ups = _burn_ups(tree, history or [], marts.read("annotation_spans", **params))
     kpis = marts.read("kpis", **params)
     trends = _trends(kpis, marts.read("rollups", grain=grain, **params), grain)
-    headline = _headline(
-        _figures(objectives, key_results),
-        _figures(
-            _daily(marts, "objectives_on", day=week_before, **params) or [],
-            _daily(marts, "key_results_on", day=week_before, **params) or [],
-        ),
-        week_before,
-    )
+
+    def figures_on(when: date) -> Figures | None:
+        return _figures(
+            _daily(marts, "objectives_on", day=when, **params) or [],
+            _daily(marts, "key_results_on", day=when, **params) or [],
+        )
+
+    now = _figures(objectives, key_results)
+    if day < as_of.date():  # an ended period: as its last day showed it, where the marts keep it
+        now = figures_on(day) or now
+    headline = _headline(now, figures_on(week_before), week_before)
     page = _template().render(
         client=client,
         period=period,
@@ -144,7 +149,7 @@ def _figures(objectives: list[Any], key_results: list[Any]) -> Figures | None:
 
 def _headline(now: Figures | None, before: Figures | None, day: date) -> list[dict[str, str]]:
     """The boxes at the top of the page: a figure, what it counts, and its change since `day`
-    (none without the figure of that day)."""
+    (none without the figure of that day); the key results' boxes only when some run."""
     if now is None:
         return []
 
@@ -161,7 +166,7 @@ def _headline(now: Figures | None, before: Figures | None, day: date) -> list[di
         return "-" if share is None else f"{share}%"
 
     key_results = "key result" if now.key_results == 1 else "key results"
-    return [
+    boxes = [
         {
             "figure": shown(now.average_score),
             "label": "average objective score",
@@ -182,6 +187,7 @@ def _headline(now: Figures | None, before: Figures | None, day: date) -> list[di
             "change": change("at_risk", in_points=False),
         },
     ]
+    return boxes if now.key_results else boxes[:1]  # no key result running: nothing to count
 
 
 def _template() -> jinja2.Template:
@@ -352,7 +358,7 @@ def _burn_up_chart(days: list[Any], spans: list[Any], kr: Any) -> Markup:
     axes.plot(
         dates,
         [100 * (row.progress or 0) for row in days],
-        color="#0969da",
+        color=states.SERIES["progress"],
         linewidth=2,
         drawstyle="steps-post",
         label="progress",
@@ -360,7 +366,7 @@ def _burn_up_chart(days: list[Any], spans: list[Any], kr: Any) -> Markup:
     axes.plot(
         dates,
         [100 * row.expected_progress for row in days],
-        color="#888888",
+        color=states.SERIES["expected_progress"],
         linestyle="--",
         label="expected",
     )
@@ -398,12 +404,13 @@ def _forecast(axes: Any, kr: Any, last: Any) -> None:
             dates,
             [y - below * w for y, w in zip(line, width, strict=True)],
             [y + above * w for y, w in zip(line, width, strict=True)],
-            color="#0969da",
-            alpha=0.15,
+            color=states.SERIES["forecast_progress"],
+            alpha=0.25,
             linewidth=0,
             label="80% band",
         )
-    axes.plot(dates, line, color="#0969da", linestyle=":", label="at this pace")
+    forecast = states.SERIES["forecast_progress"]
+    axes.plot(dates, line, color=forecast, linestyle=":", label="at this pace")
 
 
 def _trend_chart(rows: list[Any], kpi: Any, grain: str) -> Markup:
@@ -414,7 +421,10 @@ def _trend_chart(rows: list[Any], kpi: Any, grain: str) -> Markup:
     axes.bar(
         labels,
         [row.value or 0 for row in rows],
-        color=["#0969da" if row.is_complete else "#9ecbff" for row in rows],
+        # a period still running in the lighter blue
+        color=[
+            states.SERIES["progress" if row.is_complete else "forecast_progress"] for row in rows
+        ],
     )
     axes.set_ylabel(kpi.unit or "value")
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: format_number(value)))

@@ -128,6 +128,20 @@ def test_headline_gives_the_demo_figures(demo: Workspace) -> None:
         ("Key results at risk or off track", "1", "−4 from 5"),
     ]
     assert rows[0]["numerator"] == pytest.approx(1.752)
+    # 2026-08, a tie: "$100,000 in sales this month" (0.6 + 45,000 / 100,000) / 2 = 0.525, 53%
+    # (halves up, on PostgreSQL too); on 8 August its traffic key result had 8 x 400 = 3,200 of
+    # 10,000 visits (0.32, on track against 8 / 31 = 0.258) and sales no check-in (0, off
+    # track): (0.32 + 0) / 2 = 16%, 1 of 2 on track
+    august = [
+        (r["figure"], r["now"], r["change"])
+        for r in query(demo.url, question_sql("headline"))
+        if (r["client_id"], r["period"], r["days_back"]) == ("saas-demo", "2026-08", 0)
+    ]
+    assert august == [
+        ("Average objective score", "53%", "+37 pts from 16%"),
+        ("Key results on track", "100%", "+50 pts from 50%"),
+        ("Key results at risk or off track", "0", "−1 from 1"),
+    ]
     assert [(r["numerator"], r["denominator"]) for r in rows[1:]] == [(6, 7), (1, None)]
     assert str(rows[0]["date_day"]) == "2026-08-15"
 
@@ -225,7 +239,7 @@ def test_bundle_carries_what_superset_needs(tmp_path: Path) -> None:
     assert (labels["score"], labels["expected_progress"]) == ("Score", "Expected by now")
     table = files["charts/objectives.yaml"]["params"]
     assert table["column_config"]["score"] == {"d3NumberFormat": ".0%", "showCellBars": True}
-    assert table["table_timestamp_format"] == "%d %b %Y"
+    assert table["table_timestamp_format"] == "%-d %b %Y"  # 1 Aug 2026
     # green, yellow and red grades; on track, at risk and off track health
     colours = {"#1a7f37": ("Green", "On track"), "#d4a72c": ("Yellow", "At risk")}
     colours["#cf222e"] = ("Red", "Off track")

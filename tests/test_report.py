@@ -9,10 +9,11 @@ from xml.etree import ElementTree
 
 import pytest
 
+from okr_plugin.dashboards import question_sql
 from okr_plugin.report import percent, points, signed
 from okr_plugin.states import GRADES, HEALTH, STATES, ink
 
-from conftest import Workspace, load_demo
+from conftest import Workspace, load_demo, query
 
 SVG = "data:image/svg+xml;base64,"
 # a grade or health as the report shows it: a label in the state's colour
@@ -136,6 +137,47 @@ def test_report_opens_with_the_headline_figures(demo: Workspace) -> None:
     assert text.index(headline) < text.index("Scorecard")  # first, before the tables
 
 
+def test_an_ended_period_s_headline_is_its_last_day_s_in_the_report_and_dashboards(
+    duckdb_workspace: Workspace,
+) -> None:
+    """Built as of 5 October, 2026-Q3 has ended: the report and the dashboards' headline both
+    give it as of 30 September, against 23 September."""
+    ws = duckdb_workspace
+    assert ws.okr("demo").code == 0
+    assert ws.okr("build", "--as-of", "2026-10-05").code == 0
+    out = ws.folder / "ended.html"
+    assert (
+        ws.okr("report", "--client", "saas-demo", "--period", "2026-Q3", "--out", str(out)).code
+        == 0
+    )
+    page = Page()
+    page.feed(out.read_text(encoding="utf-8"))
+    text = " ".join(" ".join(page.text).split())
+    # By 30 September: visits 24,750 + 5 days (16-20 August) x (300 + 200) = 27,250 / 55,000 =
+    # 0.4955; reviews at 1,110 of 1,000 to 1,200: 0.55; the others as on 15 August (trials 0.5,
+    # asks 0.6, sales 0.42, conversion 0.5). o-trials (0.4955 + 0.5 + 0.55 + 0.21 + 0.6) / 5 =
+    # 0.4711; (0.4711 + 0.21 + 0.6 + 0.5) / 4 = 0.4453, 45%. The whole window has passed
+    # (expected 1.0: on track from 0.9, at risk from 0.75): the 6 key results running are off
+    # track, TikTok (due 31 July) closed and left out: 0 / 6 = 0%, 6. On 23 September (expected
+    # 85 / 92 = 0.924: on track from 0.824, at risk from 0.674) the same values: no change.
+    assert (
+        "45% average objective score over 4 objectives no change since 23 Sep 2026"
+        " 0% of key results on track 0 of 6 key results on track or completed"
+        " no change since 23 Sep 2026"
+        " 6 key results at risk or off track of 6 key results no change since 23 Sep 2026"
+    ) in text
+    dashboards = [
+        (r["figure"], r["now"], r["change"])
+        for r in query(ws.url, question_sql("headline"))
+        if (r["client_id"], r["period"], r["days_back"]) == ("saas-demo", "2026-Q3", 0)
+    ]
+    assert dashboards == [
+        ("Average objective score", "45%", "no change from 45%"),
+        ("Key results on track", "0%", "no change from 0%"),
+        ("Key results at risk or off track", "6", "no change from 6"),
+    ]
+
+
 def test_report_shows_each_state_in_its_colour(demo: Workspace) -> None:
     out = demo.folder / "colours.html"
     run = demo.okr("report", "--client", "saas-demo", "--period", "2026-Q3", "--out", str(out))
@@ -225,7 +267,7 @@ def test_report_before_any_build(duckdb_workspace: Workspace) -> None:
 
 @pytest.mark.fast
 def test_percentages_are_whole_and_round_as_sql_does() -> None:
-    # 1 of 8 key results on track is 12.5%: 13%, as round() in the dashboards' SQL says (not
+    # 1 of 8 key results on track is 12.5%: 13%, halves up as the dashboards' SQL rounds (not
     # Python's round half to even, 12); a fall likewise; a minus sign, not a hyphen
     assert [percent(share) for share in (0.125, 0.442, 0.005, None)] == ["13%", "44%", "1%", "-"]
     assert [signed(points(rate)) for rate in (-0.68, -0.125, 0.0, 0.06)] == [

@@ -9,6 +9,7 @@ question's rows grouped the same way. Hand-worked figures of the demo pin a few 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -204,7 +205,7 @@ def check_demo_figures(server: SupersetServer, answers: dict[str, Any]) -> None:
     # indented by two em spaces and an arrow
     assert [r["objective"] for r in rows] == [
         "+20% conversion rate by year end",
-        "\u2003\u2003↳ +5% conversion rate this quarter",
+        "+5% conversion rate this quarter",  # its parent is of another period: not indented
         "$100,000 in sales this month",
         "Scale aggressively: 500 new free trials a month",
         "\u2003\u2003↳ Win reviews from happy customers",
@@ -271,6 +272,22 @@ def test_dashboards_on_the_published_duckdb_snapshot(
     ws, bundle = duckdb_demo
     superset.import_assets(bundle)
     check_demo_figures(superset, check_every_chart(superset, snapshot_url(ws)))
+    # one colour per state, as Superset keeps them: each dashboard's label colours, the
+    # objectives table's cells (green / on track, yellow / at risk, red / off track)
+    colours = {"#1a7f37": ("Green", "On track"), "#d4a72c": ("Yellow", "At risk")}
+    colours["#cf222e"] = ("Red", "Off track")
+    for dashboard in superset.get("/api/v1/dashboard/?q=(page_size:100)")["result"]:
+        metadata = superset.get(f"/api/v1/dashboard/{dashboard['id']}")["result"]
+        labels = json.loads(metadata["json_metadata"])["label_colors"]
+        for colour, states in colours.items():
+            assert [labels[state] for state in states] == [colour, colour], dashboard["slug"]
+    chart = charts_by_name(superset)["objectives"]
+    params = json.loads(superset.get(f"/api/v1/chart/{chart['id']}")["result"]["params"])
+    cells = {
+        (r["column"], r["targetValue"]): r["colorScheme"] for r in params["conditional_formatting"]
+    }
+    for colour, (grade, health) in colours.items():
+        assert cells[("grade", grade)] == cells[("health", health)] == colour
     # importing again updates what is there (fixed uuids), never adds a copy
     superset.import_bundle(bundle)
     superset.import_assets(bundle)

@@ -3,7 +3,8 @@
 -- scores over the objectives with a score), the share of key results on track (on track or
 -- completed, over those still running: with a health other than closed) and the key results
 -- at risk or off track (a count: no denominator). `days_back` counts the days before the
--- period's last day in the marts (0: the as-of day); `now`, `week_before` and `change` say the
+-- period's last day in the daily marts (0: the as-of day, or the period's last day once it has
+-- ended); `now`, `week_before` and `change` say the
 -- figure, the same a week (7 days) before and the difference, in words, as of each day
 -- (`change` null where the daily marts have no day a week before).
 with objective_days as (
@@ -67,10 +68,11 @@ compared as (
         v.denominator,
         -- a share in whole per cent, a count as it is
         case when v.denominator is null then '' else '%' end as sign,
-        cast(round(case when v.denominator is null then 1 else 100 end * v.figure_value) as integer)
-            as now_whole,
-        cast(round(case when v.denominator is null then 1 else 100 end * w.figure_value) as integer)
-            as week_before_whole
+        -- halves up (floor of x + 0.5): round() takes halves to the even number on PostgreSQL
+        cast(floor(case when v.denominator is null then 1 else 100 end * v.figure_value + 0.5)
+            as integer) as now_whole,
+        cast(floor(case when v.denominator is null then 1 else 100 end * w.figure_value + 0.5)
+            as integer) as week_before_whole
     from values_then as v
     left join values_then as w
         on v.client_id = w.client_id and v.period = w.period and v.figure_order = w.figure_order

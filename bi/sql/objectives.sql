@@ -1,6 +1,7 @@
 -- Objectives in alignment order: each company objective, then the objectives aligned beneath
 -- it (alignment_path sorts them so), with score, grade, expected progress and health.
--- `objective` is the title indented by its depth (em spaces, which HTML keeps, and an arrow).
+-- `objective` is the title indented by its depth (em spaces, which HTML keeps, and an arrow)
+-- when its parent is of the same period (one of another period is not listed beside it).
 select
     o.client_id,
     o.period,
@@ -8,8 +9,10 @@ select
     a.depth,
     o.objective_id,
     o.title,
-    repeat(' ', 2 * a.depth) || case when a.depth > 0 then '↳ ' else '' end || o.title
-        as objective,
+    case
+        when p.period = o.period then repeat(' ', 2 * a.depth) || '↳ ' || o.title
+        else o.title
+    end as objective,
     o.level,
     o.kind,
     o.owner,
@@ -23,4 +26,6 @@ inner join (
     select client_id, objective_id, depth, path as alignment_path from okr_alignment
 ) as a
     on o.client_id = a.client_id and o.objective_id = a.objective_id
+left join okr_objectives as p
+    on o.client_id = p.client_id and o.parent_objective_id = p.objective_id
 order by o.client_id, a.alignment_path
