@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 
-from . import access, checkins
+from . import access, checkins, plan
 from .backends import backend_for
 from .backends.base import Published
 from .build import DbtProject
@@ -135,6 +135,71 @@ def checkin(
             confidence=confidence,
             note=note,
             at=at,
+            actor=actor,
+        )
+
+
+def plan_export(
+    client: str, out: str | Path, warehouse: str | None = None, period: str | None = None
+) -> str:
+    """Write a client's objectives and key results (of one period, or all) as a plan sheet,
+    .xlsx or .csv; returns the line saying where."""
+    path = Path(out)
+    with Store(warehouse_url(warehouse)) as store:
+        rows = plan.plan_rows(store, client, period)
+    plan.write_sheet(rows, path, period or "Plan")
+    return f"wrote {path}: {len(rows)} rows of {client}'s plan" + (
+        f" for {period}" if period else ""
+    )
+
+
+def checkin_export(client: str, out: str | Path, warehouse: str | None = None) -> str:
+    """Write the week's check-in sheet of a client: every key result still running, its last
+    value, and empty columns for the new value, confidence and note."""
+    path = Path(out)
+    with Store(warehouse_url(warehouse)) as store:
+        rows = checkins.checkin_rows(store, client)
+    plan.write_sheet(rows, path, "Check-ins", checkins.CHECKINS)
+    return f"wrote {path}: {len(rows)} key results of {client} to check in"
+
+
+def checkin_sheet(
+    path: str | Path, client: str, warehouse: str | None = None, actor: str | None = None
+) -> AppendResult:
+    """Append the check-ins of a sheet's rows that have a value, all or none."""
+    with Store(warehouse_url(warehouse)) as store:
+        return checkins.checkin_sheet(store, Path(path), client, actor)
+
+
+def plan_template(out: str | Path) -> str:
+    """Write an empty plan sheet, its columns explained in a Notes sheet (XLSX)."""
+    path = Path(out)
+    plan.write_sheet([], path)
+    notes = (
+        "its Notes sheet" if path.suffix.lower() == ".xlsx" else "a .xlsx template's Notes sheet"
+    )
+    return f"wrote {path}: an empty plan; {notes} says what each column holds"
+
+
+def plan_import(
+    path: str | Path,
+    client: str,
+    warehouse: str | None = None,
+    *,
+    dry_run: bool = False,
+    remove_missing: bool = False,
+    actor: str | None = None,
+) -> tuple[plan.Diff, AppendResult | None]:
+    """Diff a plan sheet against the client's state at the last build and append the events
+    that make the state equal to it, all or none (none with dry_run); every problem of the
+    sheet raises one PlanError, a line per problem."""
+    with Store(warehouse_url(warehouse)) as store:
+        return plan.import_plan(
+            store,
+            Path(path),
+            client,
+            dry_run=dry_run,
+            remove_missing=remove_missing,
             actor=actor,
         )
 

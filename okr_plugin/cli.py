@@ -198,8 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     checkin = commands.add_parser(
         "checkin", parents=[common], help="check in a key result's new value (appends the event)"
     )
-    checkin.add_argument("key_result", metavar="KR_ID", help="the key result's id")
-    checkin.add_argument("value", metavar="VALUE", help="the value: 1500, 2.05; true or false")
+    checkin.add_argument(
+        "key_result", metavar="KR_ID|FILE", help="the key result's id, or a check-in sheet"
+    )
+    checkin.add_argument(
+        "value", nargs="?", metavar="VALUE", help="the value: 1500, 2.05; true or false"
+    )
     checkin.add_argument("--client", help="the client (when two have a key result of that id)")
     checkin.add_argument("--confidence", type=float, metavar="C", help="confidence, 0 to 1")
     checkin.add_argument("--note", metavar="TEXT", help="a note on the check-in")
@@ -207,6 +211,37 @@ def _parser() -> argparse.ArgumentParser:
         "--at", metavar="TIME", help="when the value was true (ISO 8601; default: now)"
     )
     checkin.add_argument("--actor", help="who checks in (default: none)")
+    plans = commands.add_parser("plan", help="a client's plan as a sheet: export, template, import")
+    steps = plans.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    export = steps.add_parser(
+        "export", parents=[common], help="write the objectives and key results as a sheet"
+    )
+    export.add_argument("--client", required=True, help="the client")
+    export.add_argument("--period", help="only this period, e.g. 2026-Q3")
+    export.add_argument("--out", required=True, metavar="FILE", help="a .xlsx or .csv to write")
+    export.add_argument(
+        "--checkin",
+        action="store_true",
+        help="the week's check-in sheet instead: every key result running, its last value",
+    )
+    template = steps.add_parser(
+        "template", parents=[common], help="write an empty plan sheet with its notes"
+    )
+    template.add_argument("--out", required=True, metavar="FILE", help="a .xlsx or .csv to write")
+    imported = steps.add_parser(
+        "import", parents=[common], help="append the events that make the state equal to a sheet"
+    )
+    imported.add_argument("file", metavar="FILE", help="the .xlsx or .csv plan")
+    imported.add_argument("--client", required=True, help="the client")
+    imported.add_argument("--dry-run", action="store_true", help="say the changes, append nothing")
+    imported.add_argument(
+        "--remove-missing",
+        action="store_true",
+        help="remove key results and archive objectives that are not in the sheet",
+    )
+    imported.add_argument("--actor", help="who made the changes (default: none)")
     commands.add_parser(
         "demo", parents=[common], help="load, build and show the worked example of the article"
     )
@@ -290,6 +325,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "report":
         print(app.report(args.client, args.period, args.out, url))
         return EXIT_OK
+    if args.command == "plan":
+        return _plan(url, args)
+    if args.command == "checkin" and args.value is None:  # a sheet of the week's check-ins
+        if args.client is None:
+            raise OkrError("okr checkin FILE needs --client")
+        return _report_append(app.checkin_sheet(args.key_result, args.client, url, args.actor), url)
     if args.command == "checkin":
         result = app.checkin(
             args.key_result,
@@ -317,6 +358,39 @@ def _report_append(result: AppendResult, url: str, what: str = "events") -> int:
     if result.rejected > MAX_REASONS_SHOWN:
         print(f"  ... and {result.rejected - MAX_REASONS_SHOWN} more in okr_rejected_events")
     return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
+def _plan(url: str, args: argparse.Namespace) -> int:
+    if args.action == "export" and args.checkin:
+        print(app.checkin_export(args.client, args.out, url))
+        return EXIT_OK
+    if args.action == "export":
+        print(app.plan_export(args.client, args.out, url, args.period))
+        return EXIT_OK
+    if args.action == "template":
+        print(app.plan_template(args.out))
+        return EXIT_OK
+    found, result = app.plan_import(
+        args.file,
+        args.client,
+        url,
+        dry_run=args.dry_run,
+        remove_missing=args.remove_missing,
+        actor=args.actor,
+    )
+    for line in found.new_ids:
+        print(f"new id {line}")
+    for change in found.changes:
+        print(f"  {change.words}")
+    for warning in found.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.dry_run:
+        print(f"dry run: {len(found.changes)} changes, nothing appended ({display(url)})")
+        return EXIT_OK
+    if result is None:
+        print(f"the state already equals {args.file}: nothing to append ({display(url)})")
+        return EXIT_OK
+    return _report_append(result, url)
 
 
 def _access(url: str, args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -313,6 +314,26 @@ def parse_timestamp(path: str, value: Any) -> datetime:
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_event(
+    event_type: str,
+    client_id: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    occurred_at: datetime,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """An event okr writes itself (a plan's change, a check-in), as a JSON-lines event: a
+    random id (the same change made twice is two events), `occurred_at` in UTC."""
+    return {
+        "event_id": f"{event_type}-{uuid.uuid4().hex}",
+        "event_type": event_type,
+        "client_id": client_id,
+        "entity_id": entity_id,
+        "occurred_at": occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "payload": payload,
+    } | ({"actor": actor} if actor else {})
 
 
 def _reject_constant(name: str) -> Any:

@@ -65,8 +65,8 @@ def test_a_check_in_is_the_event_written_by_hand(workspace: Workspace) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["kr-trials", "1 500"], "value '1 500' is not a number: write digits, a point"),
-        (["kr-trials", "2,05"], "value '2,05' is not a number: write digits, a point"),
+        (["kr-trials", "1 500"], "value '1 500' is not a number; write digits, a point"),
+        (["kr-trials", "2,05"], "value '2,05' is not a number; write digits, a point"),
         (["kr-trials", "lots"], "value 'lots' is not a number"),
         (["kr-nope", "5"], "no key result kr-nope (no key_result_created event has it)"),
         (["kr-same", "5"], "key result kr-same exists for clients acme, beta: give --client"),

@@ -457,3 +457,29 @@ def test_concurrent_appends_number_every_event_once(
     assert [process.wait(timeout=300) for process in running] == [0, 0]
     numbers = [row["sequence_no"] for row in ws.rows("select sequence_no from okr_events")]
     assert sorted(numbers) == list(range(1, 81))
+
+
+def test_a_plan_sheet_imports_through_the_store_on_spark(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """`okr plan import` of a new client's sheet on Spark: its events, as on the others."""
+    ws = new_workspace("spark", tmp_path, request)
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text(
+        "objective_id,objective,level,period,key_result_id,key_result,target_value,unit\n"
+        "o-1,Więcej klientów,company,2026-Q4,kr-1,1500 new trials,1500,trials\n"
+        "o-1,Więcej klientów,company,2026-Q4,kr-2,20 webinars,20,webinars\n",
+        encoding="utf-8",
+    )
+    dry = ws.okr("plan", "import", str(sheet), "--client", "acme", "--dry-run")
+    assert dry.code == 0, dry.err
+    assert "  new key result '1500 new trials': 0 → 1,500" in dry.out
+    assert ws.rows("select count(*) as n from okr_events")[0]["n"] == 0
+    run = ws.okr("plan", "import", str(sheet), "--client", "acme")
+    assert run.code == 0, run.err
+    rows = ws.rows("select event_type, entity_id from okr_events order by sequence_no")
+    assert [(r["event_type"], r["entity_id"]) for r in rows] == [
+        ("objective_created", "o-1"),
+        ("key_result_created", "kr-1"),
+        ("key_result_created", "kr-2"),
+    ]
