@@ -189,10 +189,12 @@ def plan_import(
     dry_run: bool = False,
     remove_missing: bool = False,
     actor: str | None = None,
+    at: str | None = None,
 ) -> tuple[plan.Diff, AppendResult | None]:
     """Diff a plan sheet against the client's state at the last build and append the events
-    that make the state equal to it, all or none (none with dry_run); every problem of the
-    sheet raises one PlanError, a line per problem."""
+    that make the state equal to it, all or none (none with dry_run), in effect from `at` (an
+    ISO timestamp; default now); every problem of the sheet raises one PlanError, a line per
+    problem."""
     with Store(warehouse_url(warehouse)) as store:
         return plan.import_plan(
             store,
@@ -201,6 +203,7 @@ def plan_import(
             dry_run=dry_run,
             remove_missing=remove_missing,
             actor=actor,
+            at=checkins.moment("--at", at) if at else None,
         )
 
 

@@ -4,6 +4,7 @@ event, exactly as if the event had been written by hand."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,14 @@ def parse_value(text: str) -> float | bool:
         return plan.typed_number(text)
     except InvalidEvent as err:
         raise CheckinError(f"value {err}") from None
+
+
+def moment(option: str, text: str) -> datetime:
+    """An option's ISO 8601 time (UTC without an offset); a one-line error otherwise."""
+    try:
+        return parse_timestamp(option, text)
+    except InvalidEvent as err:
+        raise CheckinError(str(err)) from None
 
 
 def client_of(store: Store, key_result_id: str, client: str | None) -> str:
@@ -69,10 +78,7 @@ def checkin(
         payload["confidence"] = confidence
     if note:
         payload["note"] = note
-    try:
-        occurred = parse_timestamp("--at", at) if at else utc_now()
-    except InvalidEvent as err:
-        raise CheckinError(str(err)) from None
+    occurred = moment("--at", at) if at else utc_now()
     owner = client_of(store, key_result_id, client)
     event = new_event(CHECKED_IN, owner, key_result_id, payload, occurred, actor)
     result = store.append([Line("okr checkin", 1, json.dumps(event))])

@@ -242,6 +242,9 @@ def _parser() -> argparse.ArgumentParser:
         help="remove key results and archive objectives that are not in the sheet",
     )
     imported.add_argument("--actor", help="who made the changes (default: none)")
+    imported.add_argument(
+        "--at", metavar="TIME", help="when the changes took effect (ISO 8601; default: now)"
+    )
     commands.add_parser(
         "demo", parents=[common], help="load, build and show the worked example of the article"
     )
@@ -377,6 +380,7 @@ def _plan(url: str, args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         remove_missing=args.remove_missing,
         actor=args.actor,
+        at=args.at,
     )
     for line in found.new_ids:
         print(f"new id {line}")

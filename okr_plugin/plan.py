@@ -484,15 +484,25 @@ KEY_RESULT_STATE = (
     " from okr_key_results where client_id = :client"
 )
 FIXED = ("scoring", "direction")  # of a key result: no event changes them
+# the events of what a plan holds (check-ins, grades, KPIs and annotations are not in it)
+PLANNED = (
+    "objective_created",
+    "objective_updated",
+    "objective_archived",
+    "key_result_created",
+    "key_result_updated",
+    "key_result_target_changed",
+    "key_result_removed",
+)
 UPDATED = ("title", "owner", "weight", "due_date", "unit", "kpi_id", "kpi_window")
 
 
 def current_state(store: Store, client: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The client's objectives and key results at the last build, by id; an error when events
-    were recorded after it (the sheet would be diffed against an old state)."""
+    """The client's objectives and key results at the last build, by id; an error when events of
+    them were recorded after it (the sheet would be diffed against an old state)."""
     goal_events = store.query(
         "select count(*) as n, max(recorded_at) as last from okr_events where client_id = :client"
-        " and event_type not in ('key_result_checked_in', 'key_result_graded')",
+        f" and event_type in ({', '.join(repr(t) for t in PLANNED)})",
         client=client,
     )[0]
     if not goal_events.n:
@@ -616,9 +626,14 @@ def _objective_changes(objective: Entity, state: Any, problems: list[str]) -> li
 def _key_result_changes(kr: Entity, state: Any, problems: list[str]) -> list[Change]:
     fields = kr.fields
     if state is None:
-        if "target_value" not in fields:
-            if "target_value" not in kr.cell.failed:
-                problems.append(f"{kr.cell.where('target_value')}: required for a new key result")
+        missing = [
+            column
+            for column, name in (("key_result", "title"), ("target_value", "target_value"))
+            if name not in fields and column not in kr.cell.failed
+        ]
+        for column in missing:
+            problems.append(f"{kr.cell.where(column)}: required for a new key result")
+        if "title" not in fields or "target_value" not in fields:
             return []
         start = fields.get("start_value", 0.0)
         if start == fields["target_value"] and "direction" not in fields:
@@ -680,12 +695,17 @@ def _cycles(sheet: Sheet, objectives: dict[str, Any]) -> list[str]:
 # -- importing and exporting -------------------------------------------------------------------
 
 
-def events(diff: Diff, client: str, actor: str | None) -> list[dict[str, Any]]:
-    """The changes as goal events, checked as the store checks them."""
+def events(
+    diff: Diff, client: str, actor: str | None, at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The changes as goal events, in effect from `at` (default now), checked as the store
+    checks them."""
     now = utc_now()
     found = []
     for change in diff.changes:
-        event = new_event(change.event_type, client, change.entity_id, change.payload, now, actor)
+        event = new_event(
+            change.event_type, client, change.entity_id, change.payload, at or now, actor
+        )
         try:
             validate(event, now)
         except InvalidEvent as err:
@@ -695,7 +715,14 @@ def events(diff: Diff, client: str, actor: str | None) -> list[dict[str, Any]]:
 
 
 def import_plan(
-    store: Store, path: Path, client: str, *, dry_run: bool, remove_missing: bool, actor: str | None
+    store: Store,
+    path: Path,
+    client: str,
+    *,
+    dry_run: bool,
+    remove_missing: bool,
+    actor: str | None,
+    at: datetime | None = None,
 ) -> tuple[Diff, AppendResult | None]:
     sheet = read_sheet(read_rows(path, PLAN), client)
     store.init()  # a new warehouse's first plan: the event tables first
@@ -709,7 +736,7 @@ def import_plan(
         )
     }
     found = diff(sheet, objectives, key_results, kpis, remove_missing)
-    appended = events(found, client, actor)
+    appended = events(found, client, actor, at)
     if dry_run or not appended:
         return found, None
     lines = [Line(path.name, n, json.dumps(e)) for n, e in enumerate(appended, start=1)]

@@ -14,11 +14,13 @@ import openpyxl
 import pytest
 
 from okr_plugin.checkins import CHECKINS
-from okr_plugin.plan import COLUMNS
+from okr_plugin.plan import COLUMNS, PLANNED
 
 from conftest import Workspace, query
 
 CLIENT = "saas-demo"
+VISITS = "55,000 free visits from target countries by quarter end"
+DEMO = Path(__file__).resolve().parent.parent / "okr_plugin" / "demo"
 Q3 = "2026-Q3"
 
 
@@ -92,8 +94,9 @@ def test_an_exported_plan_imports_as_nothing(planned: Workspace, tmp_path: Path)
 
 
 def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path) -> None:
-    """A target cut with a reason, an objective's owner changed, a new key result without an id,
-    a key result left out: exactly their events, which the marts and the event log then show."""
+    """A target cut with a reason, an objective's owner and a key result's title changed, a new
+    objective and new key results without ids, a key result and an objective left out: exactly
+    their events, which the marts and the event log then show."""
     assert workspace.okr("demo").code == 0
     rows = read_csv(export(workspace, tmp_path / "plan.csv"))
     for row in rows:
@@ -101,6 +104,8 @@ def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path
             row["target_value"], row["reason"] = "1000", "trade show took priority"
         if row["objective_id"] == "o-sales":
             row["objective_owner"] = "fay"
+        if row["key_result_id"] == "kr-visits":
+            row["key_result"] = "55,000 visits by quarter end"
     visits = next(r for r in rows if r["key_result_id"] == "kr-visits")
     webinars = visits | {
         "key_result_id": "",
@@ -110,8 +115,17 @@ def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path
         "kpi_id": "",
         "kpi_window": "",
     }
-    kept = [r for r in rows if r["key_result_id"] != "kr-reviews"]
-    edited = write_csv(tmp_path / "edited.csv", [*kept, webinars])
+    poland = {name: "" for name in rows[0]} | {
+        "objective": "Launch in Poland",
+        "level": "team",
+        "period": "2026-Q3",
+        "parent_objective_id": "o-trials",
+        "key_result": "10 Polish partners",
+        "target_value": "10",
+    }
+    # kr-reviews left out; so is kr-asks, the only key result of o-reviews-ask
+    kept = [r for r in rows if r["key_result_id"] not in ("kr-reviews", "kr-asks")]
+    edited = write_csv(tmp_path / "edited.csv", [*kept, webinars, poland])
     before = len(goal_events(workspace))
 
     dry = workspace.okr("plan", "import", str(edited), "--client", CLIENT, "--dry-run")
@@ -121,13 +135,21 @@ def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path
     trials = "1,500 new trials through the product-marketing funnel"
     assert f"  target of '{trials}' 1,200 → 1,000" in said
     assert "  new key result '20 webinars': 0 → 20" in said
-    assert said[-1].startswith("dry run: 3 changes, nothing appended")
+    assert "  new objective 'Launch in Poland' for 2026-Q3" in said
+    assert f"  title of '{VISITS}' {VISITS} → 55,000 visits by quarter end" in said
+    assert said[-1].startswith("dry run: 6 changes, nothing appended")
     assert (
         "key result '200 more positive reviews' (kr-reviews) is not in the sheet: kept" in dry.err
     )
+    assert (
+        "objective 'Win reviews from happy customers' (o-reviews-ask) is not in the sheet: kept"
+        in dry.err
+    )
     assert len(goal_events(workspace)) == before
     new_id = re.search(r"^new id (kr-20-webinars-[0-9a-f]{6}) for '20 webinars'", dry.out, re.M)
-    assert new_id, dry.out
+    poland_id = re.search(r"^new id (o-launch-in-poland-[0-9a-f]{6}) for", dry.out, re.M)
+    partners_id = re.search(r"^new id (kr-10-polish-partners-[0-9a-f]{6}) for", dry.out, re.M)
+    assert new_id and poland_id and partners_id, dry.out
 
     run = workspace.okr(
         "plan", "import", str(edited), "--client", CLIENT, "--remove-missing", "--actor", "anna"
@@ -139,10 +161,21 @@ def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path
     assert appended == [
         ("objective_updated", "o-sales", {"owner": "fay"}),
         (
+            "objective_created",
+            poland_id[1],
+            {
+                "title": "Launch in Poland",
+                "level": "team",
+                "period": "2026-Q3",
+                "parent_objective_id": "o-trials",
+            },
+        ),
+        (
             "key_result_target_changed",
             "kr-trials",
             {"target_value": 1000, "reason": "trade show took priority"},
         ),
+        ("key_result_updated", "kr-visits", {"title": "55,000 visits by quarter end"}),
         (
             "key_result_created",
             new_id[1],
@@ -159,7 +192,13 @@ def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path
                 "due_date": "2026-09-30",
             },
         ),
+        (
+            "key_result_created",
+            partners_id[1],
+            {"objective_id": poland_id[1], "title": "10 Polish partners", "target_value": 10},
+        ),
         ("key_result_removed", "kr-reviews", {}),
+        ("objective_archived", "o-reviews-ask", {}),
     ]
     assert {e["actor"] for e in goal_events(workspace)[before:]} == {"anna"}
 
@@ -210,6 +249,8 @@ def _hostile(good: Path, out: Path) -> Path:
     sheet.append([*trials[:4], None, *trials[5:8], None, "Keep 5 partners", None, None, 5, 5])
     sheet.append([])  # an empty row: skipped
     sheet.append(["o-nowhere", None, None, None, "o-missing"])  # no title, an unknown parent
+    # a new key result without a title
+    sheet.append([*trials[:4], None, *trials[5:8], "kr-untitled", None, None, None, 0, 5])
     book.save(out)
     return out
 
@@ -238,6 +279,7 @@ def test_a_bad_sheet_is_refused_whole_with_every_problem(
         f"{where}, row 6, column parent_objective_id: the alignment of o-trials comes back to it",
         f"{where}, row 5, column kpi_id: no KPI kpi-nope (define it first)",
         f"{where}, row 9, column direction: required when start and target are equal (both 5)",
+        f"{where}, row 12, column key_result: required for a new key result",
     ]
     assert len(goal_events(planned)) == before  # nothing appended
 
@@ -370,3 +412,75 @@ def test_the_docs_explain_every_column() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "plan.md").read_text()
     for column in [*COLUMNS, *CHECKINS.columns]:
         assert f"| `{column.name}` | {column.help} |" in text, column.name
+
+
+def test_the_demo_made_from_its_plan_sheet_scores_as_worked_by_hand(
+    duckdb_workspace: Workspace, tmp_path: Path
+) -> None:
+    """The demo's plan ships as a sheet (okr_plugin/demo/plan.xlsx, what `okr plan export`
+    writes of it); imported as in effect from 1 July, with the demo's KPIs, check-ins and
+    observations up to 15 August, it scores as the demo does (docs/rules.md)."""
+    ws = duckdb_workspace
+    shipped = DEMO / "plan.xlsx"
+    events = [json.loads(line) for line in (DEMO / "saas_2026q3.jsonl").read_text().splitlines()]
+    kept = [e for e in events if e["event_type"] not in PLANNED]
+    assert ws.append(kept).code == 0
+    run = ws.okr("plan", "import", str(shipped), "--client", CLIENT, "--at", "2026-07-01T09:00:00Z")
+    assert run.code == 0, run.err
+    with (DEMO / "observations.csv").open(encoding="utf-8", newline="") as handle:
+        observations = list(csv.DictReader(handle))
+    until = [r for r in observations if r["observed_at"] <= "2026-08-15T23:59:59Z"]
+    assert ws.okr("ingest", str(write_csv(tmp_path / "until.csv", until))).code == 0
+    assert ws.okr("build").code == 0
+    score = {r["objective_id"]: r["score"] for r in query(ws.url, "select * from okr_objectives")}
+    # (visits 0.45 + trials 600 / 1,200 = 0.5 + reviews 0.45 + o-sales 0.21 + o-reviews-ask 0.6)
+    # / 5 = 0.442; o-sales (420 / 1,000 + 0) / 2 = 0.21; 180 / 300 = 0.6; (0.6 + 0.45) / 2 =
+    # 0.525; (2.05 - 2.0) / (2.1 - 2.0) = 0.5
+    assert score["o-trials"] == pytest.approx(0.442)
+    assert score["o-sales"] == pytest.approx(0.21)
+    assert score["o-reviews-ask"] == pytest.approx(0.6)
+    assert score["o-revenue"] == pytest.approx(0.525)
+    assert score["o-conversion-q3"] == pytest.approx(0.5)
+    # the shipped sheet is the plan's export (its read-only columns aside)
+    exported = tmp_path / "again.xlsx"
+    assert ws.okr("plan", "export", "--client", CLIENT, "--out", str(exported)).code == 0
+    plans = [
+        [row[:-2] for row in openpyxl.load_workbook(path)["Plan"].iter_rows(values_only=True)]
+        for path in (shipped, exported)
+    ]
+    assert plans[0] == plans[1]
+
+
+def test_ten_thousand_rows_and_the_same_edit_in_csv_and_xlsx(
+    duckdb_workspace: Workspace, tmp_path: Path
+) -> None:
+    """A plan of 10,000 key results is imported whole; the same sheet as CSV and as XLSX says
+    the same changes. (How fast: bench/plan.py.)"""
+    rows = [
+        {
+            "objective_id": f"o-{k // 5}",
+            "objective": f"Objective {k // 5}",
+            "level": "team",
+            "period": "2026-Q4",
+            "key_result_id": f"kr-{k}",
+            "key_result": f"KR {k}",
+            "target_value": str(k + 1),
+        }
+        for k in range(10_000)
+    ]
+    as_csv = write_csv(tmp_path / "big.csv", rows)
+    book = openpyxl.Workbook()
+    book.active.append(list(rows[0]))
+    for row in rows:
+        book.active.append([int(v) if k == "target_value" else v for k, v in row.items()])
+    book.save(tmp_path / "big.xlsx")
+    said = {}
+    for path in (as_csv, tmp_path / "big.xlsx"):
+        run = duckdb_workspace.okr("plan", "import", str(path), "--client", "big", "--dry-run")
+        assert run.code == 0, run.err
+        said[path.suffix] = [line for line in run.out.splitlines() if not line.startswith("dry")]
+    # 2,000 objectives and 10,000 key results, each said once, in the same words
+    assert said[".csv"] == said[".xlsx"] and len(said[".csv"]) == 12_000
+    run = duckdb_workspace.okr("plan", "import", str(as_csv), "--client", "big")
+    last = run.out.splitlines()[-1]
+    assert last.startswith("12000 events in: 12000 accepted, 0 duplicate, 0 rejected")
