@@ -33,6 +33,7 @@ from .build import DbtProject
 from .child import Say
 from .dashboards import write_superset_bundle
 from .errors import StoreError
+from .events import PERIOD_PATTERN
 from .gate.results import GateReport, QualityGateFailed
 from .gate.runner import run_gate
 from .ingest import ingest as ingest_files
@@ -145,6 +146,8 @@ def plan_export(
     """Write a client's objectives and key results (of one period, or all) as a plan sheet,
     .xlsx or .csv; returns the line saying where."""
     path = Path(out)
+    if period is not None and not PERIOD_PATTERN.match(period):
+        raise plan.PlanError(f"--period {period!r} is not a period such as 2026, 2026-Q3, 2026-07")
     with Store(warehouse_url(warehouse)) as store:
         rows = plan.plan_rows(store, client, period)
     plan.write_sheet(rows, path, period or "Plan")

@@ -32,11 +32,15 @@ def parse_value(text: str) -> float | bool:
 
 
 def moment(option: str, text: str) -> datetime:
-    """An option's ISO 8601 time (UTC without an offset); a one-line error otherwise."""
+    """An option's ISO 8601 time (UTC without an offset), not after now (an event in the
+    future would stop every build until then); a one-line error otherwise."""
     try:
-        return parse_timestamp(option, text)
+        moment = parse_timestamp(option, text)
     except InvalidEvent as err:
         raise CheckinError(str(err)) from None
+    if moment > utc_now():
+        raise CheckinError(f"{option} {text} is in the future; changes take effect by now")
+    return moment
 
 
 def client_of(store: Store, key_result_id: str, client: str | None) -> str:
@@ -169,7 +173,10 @@ def checkin_sheet(store: Store, path: Path, client: str, actor: str | None) -> A
         raise CheckinError("\n".join(problems))
     if not found:
         raise CheckinError(f"{path.name}: no row has a value to check in")
-    return store.append([Line(path.name, n, json.dumps(e)) for n, e in enumerate(found, 1)])
+    result = store.append([Line(path.name, n, json.dumps(e)) for n, e in enumerate(found, 1)])
+    if result.rejected:  # checked above: only a concurrent change of the store gets here
+        raise CheckinError(f"the store refused {result.rejected} of the sheet's check-ins")
+    return result
 
 
 def _cell(name: str, value: Any) -> Any:
@@ -186,10 +193,11 @@ def _key_result(
     """The row's key result: by its id, else by its title (one of that title)."""
     given = cell.values.get("key_result_id")
     if given is not None:
-        if str(given) not in key_results:
-            problems.append(f"{cell.where('key_result_id')}: no key result {given}")
+        known = plan.cell_value(CHECKINS.by_name["key_result_id"], given)
+        if known not in key_results:
+            problems.append(f"{cell.where('key_result_id')}: no key result {known}")
             return None
-        return str(given)
+        return str(known)
     title = str(cell.values.get("key_result", "")).strip()
     ids = titles.get(title, [])
     if len(ids) != 1:

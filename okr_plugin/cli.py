@@ -331,8 +331,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
         return _plan(url, args)
     if args.command == "checkin" and args.value is None:  # a sheet of the week's check-ins
+        if Path(args.key_result).suffix.lower() not in (".csv", ".xlsx"):
+            raise OkrError(
+                "give a value (okr checkin KR_ID VALUE) or a sheet (okr checkin FILE --client ID)"
+            )
         if args.client is None:
             raise OkrError("okr checkin FILE needs --client")
+        if args.at or args.confidence is not None or args.note:
+            raise OkrError("a sheet's check-ins take their confidence and note from its columns")
         return _report_append(app.checkin_sheet(args.key_result, args.client, url, args.actor), url)
     if args.command == "checkin":
         result = app.checkin(

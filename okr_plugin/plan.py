@@ -242,6 +242,9 @@ def _header(source: str, sheet: str | None, cells: list[Any], layout: Layout) ->
     missing = [n for n in layout.required if n not in names]
     if missing:
         raise PlanError(f"{where}: the column {missing[0]} is missing")
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        raise PlanError(f"{where}: the column {twice[0]} appears twice")
     return names
 
 
@@ -250,13 +253,16 @@ def _rows(source: str, sheet: str | None, table: list[list[Any]], layout: Layout
         return
     names = _header(source, sheet, table[0], layout)
     for number, cells in enumerate(table[1:], start=2):
-        values = {
-            name: value
+        filled = [
+            (name, value)
             for name, value in zip(names, cells, strict=False)
-            if name and value is not None and not (isinstance(value, str) and not value.strip())
-        }
-        if values:
-            yield Cell(source, sheet, number, values)
+            if value is not None and not (isinstance(value, str) and not value.strip())
+        ]
+        if any(not name for name, _ in filled):
+            where = f"{source}{f', sheet {sheet}' if sheet else ''}, row {number}"
+            raise PlanError(f"{where}: a value under a column without a header")
+        if filled:
+            yield Cell(source, sheet, number, dict(filled))
 
 
 def _csv_table(path: Path) -> list[list[Any]]:
@@ -359,12 +365,15 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def derived_id(prefix: str, client: str, title: str) -> str:
+def derived_id(prefix: str, client: str, within: str, title: str) -> str:
     """A stable id for a row without one: its title's letters and digits, and a hash of the
-    client and title (two titles that write alike stay apart)."""
+    client, what it is within (an objective's period, a key result's objective) and the title:
+    the same title next quarter, or under another objective, is another objective or key
+    result; two titles that write alike stay apart."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:40].strip("-")
-    digest = hashlib.sha256(f"{client}\0{prefix}\0{title}".encode()).hexdigest()[:6]
+    key = f"{client}\0{prefix}\0{within}\0{title}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:6]
     return f"{prefix}-{slug}-{digest}" if slug else f"{prefix}-{digest}"
 
 
@@ -387,7 +396,8 @@ class Sheet:
     objectives: dict[str, Entity] = field(default_factory=dict)
     key_results: dict[str, Entity] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    new_ids: list[str] = field(default_factory=list)  # "o-trials-3f2a1c for 'Trials'"
+    # the ids derived for rows without one, in the rows' order: "o-trials-3f2a1c for 'Trials'"
+    new_ids: dict[str, str] = field(default_factory=dict)
 
 
 def read_sheet(rows: Iterator[Cell], client: str) -> Sheet:
@@ -403,14 +413,15 @@ def read_sheet(rows: Iterator[Cell], client: str) -> Sheet:
             except InvalidEvent as err:
                 sheet.problems.append(f"{cell.where(name)}: {err}")
                 cell.failed.add(name)
-        objective = _entity(sheet, cell, client, "o", parsed["objective"], "objective")
+        period = parsed["objective"].get("period", "")
+        objective = _entity(sheet, cell, client, period, parsed["objective"], "objective")
         if objective is None:
             if parsed["key_result"]:
                 sheet.problems.append(f"{cell.where('objective')}: no objective for the key result")
             continue
         _merge(sheet, sheet.objectives, objective)
         if parsed["key_result"]:
-            kr = _entity(sheet, cell, client, "kr", parsed["key_result"], "key_result")
+            kr = _entity(sheet, cell, client, objective.id, parsed["key_result"], "key_result")
             if kr is None:
                 continue
             kr.parent = objective.id
@@ -423,19 +434,20 @@ def read_sheet(rows: Iterator[Cell], client: str) -> Sheet:
 
 
 def _entity(
-    sheet: Sheet, cell: Cell, client: str, prefix: str, fields: dict[str, Any], title: str
+    sheet: Sheet, cell: Cell, client: str, within: str, fields: dict[str, Any], kind: str
 ) -> Entity | None:
-    """The entity of a row's columns; its id as given or derived from its title."""
+    """The objective or key result (`kind`) of a row's columns; its id as given, or derived
+    from its title `within` its period or objective."""
     given = fields.pop("id", None)
-    id_column = f"{title}_id"
+    id_column = f"{kind}_id"
     if given is None and "title" not in fields:
         if fields:
-            sheet.problems.append(f"{cell.where(title)}: the title is missing")
+            sheet.problems.append(f"{cell.where(kind)}: the title is missing")
         return None
     if given is None:
-        given = derived_id(prefix, client, fields["title"])
-        if given not in sheet.objectives:  # an objective's rows after its first say nothing
-            sheet.new_ids.append(f"{given} for {fields['title']!r} ({cell.where()})")
+        prefix = "o" if kind == "objective" else "kr"
+        given = derived_id(prefix, client, within, fields["title"])
+        sheet.new_ids.setdefault(given, f"{given} for {fields['title']!r} ({cell.where()})")
     if len(str(given)) > 200 or any(ord(ch) < 32 for ch in str(given)):
         sheet.problems.append(f"{cell.where(id_column)}: {str(given)[:40]!r} is not an id")
         return None
@@ -584,7 +596,11 @@ def diff(
                 warnings.append(f"objective {row.title!r} ({oid}) is not in the sheet: kept")
     if warnings and not remove_missing:
         warnings.append("(--remove-missing removes what is not in the sheet)")
-    return Diff(changes, warnings, sheet.new_ids)
+    # derived ids already in the state are not new: the sheet found them again
+    new_ids = [
+        said for given, said in sheet.new_ids.items() if given not in objectives | key_results
+    ]
+    return Diff(changes, warnings, new_ids)
 
 
 def _differing(entity: Entity, state: Any, names: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -725,6 +741,8 @@ def import_plan(
     at: datetime | None = None,
 ) -> tuple[Diff, AppendResult | None]:
     sheet = read_sheet(read_rows(path, PLAN), client)
+    if not sheet.objectives and not sheet.problems:
+        raise PlanError(f"{path.name}: no rows under the header")
     store.init()  # a new warehouse's first plan: the event tables first
     objectives, key_results = current_state(store, client)
     kpis = {

@@ -72,6 +72,8 @@ def test_a_check_in_is_the_event_written_by_hand(workspace: Workspace) -> None:
         (["kr-same", "5"], "key result kr-same exists for clients acme, beta: give --client"),
         (["kr-trials", "5", "--client", "beta"], "client beta has no key result kr-trials"),
         (["kr-trials", "5", "--at", "yesterday"], "--at must be an ISO 8601 timestamp"),
+        # in the future it would stop every build until then
+        (["kr-trials", "5", "--at", "2099-01-01"], "--at 2099-01-01 is in the future"),
         (["kr-trials", "5", "--confidence", "3"], "check-in of kr-trials refused: "),
     ],
 )

@@ -91,6 +91,15 @@ def test_an_exported_plan_imports_as_nothing(planned: Workspace, tmp_path: Path)
     )
     notes = dict(book["Notes"].iter_rows(min_row=2, values_only=True))
     assert notes["level"].startswith("company, team or individual")
+    # the demo's plan as it ships (okr_plugin/demo/plan.xlsx) is the demo's export, every
+    # period, the read-only columns aside
+    every = tmp_path / "every.xlsx"
+    assert planned.okr("plan", "export", "--client", CLIENT, "--out", str(every)).code == 0
+    plans = [
+        [row[:-2] for row in openpyxl.load_workbook(path)["Plan"].iter_rows(values_only=True)]
+        for path in (DEMO / "plan.xlsx", every)
+    ]
+    assert plans[0] == plans[1]
 
 
 def test_each_edit_gives_exactly_its_events(workspace: Workspace, tmp_path: Path) -> None:
@@ -340,10 +349,16 @@ def test_sheets_as_people_make_them(planned: Workspace, tmp_path: Path) -> None:
     assert re.search(r"new id kr-zwiekszyc-sprzedaz-w-odzi-o-20-[0-9a-f]{6} for", run.out)
     assert "  new key result 'Zwiększyć sprzedaż w Łodzi o 20%': 0 → 20" in run.out
 
-    odd = tmp_path / "odd.csv"
-    odd.write_text("objective,key_result,target_value,budget\n", encoding="utf-8")
-    run = planned.okr("plan", "import", str(odd), "--client", CLIENT)
-    assert run.err.startswith("okr: error: odd.csv, row 1: unknown column 'budget'; a plan has")
+    plain = "objective,key_result,target_value"
+    for header, said in (
+        (f"{plain},budget", "odd.csv, row 1: unknown column 'budget'; a plan has"),
+        (f"{plain},target_value", "odd.csv, row 1: the column target_value appears twice"),
+        (plain, "odd.csv: no rows under the header"),
+    ):
+        odd = tmp_path / "odd.csv"
+        odd.write_text(header + "\n", encoding="utf-8")
+        run = planned.okr("plan", "import", str(odd), "--client", CLIENT)
+        assert run.err.startswith(f"okr: error: {said}"), run.err
 
 
 def test_from_a_blank_template_to_a_scorecard_and_a_week_s_check_ins(
@@ -441,14 +456,6 @@ def test_the_demo_made_from_its_plan_sheet_scores_as_worked_by_hand(
     assert score["o-reviews-ask"] == pytest.approx(0.6)
     assert score["o-revenue"] == pytest.approx(0.525)
     assert score["o-conversion-q3"] == pytest.approx(0.5)
-    # the shipped sheet is the plan's export (its read-only columns aside)
-    exported = tmp_path / "again.xlsx"
-    assert ws.okr("plan", "export", "--client", CLIENT, "--out", str(exported)).code == 0
-    plans = [
-        [row[:-2] for row in openpyxl.load_workbook(path)["Plan"].iter_rows(values_only=True)]
-        for path in (shipped, exported)
-    ]
-    assert plans[0] == plans[1]
 
 
 def test_ten_thousand_rows_and_the_same_edit_in_csv_and_xlsx(
@@ -484,3 +491,30 @@ def test_ten_thousand_rows_and_the_same_edit_in_csv_and_xlsx(
     run = duckdb_workspace.okr("plan", "import", str(as_csv), "--client", "big")
     last = run.out.splitlines()[-1]
     assert last.startswith("12000 events in: 12000 accepted, 0 duplicate, 0 rejected")
+
+
+def test_the_same_titles_next_quarter_are_a_new_plan(
+    duckdb_workspace: Workspace, tmp_path: Path
+) -> None:
+    """Rows without ids: the ids derive from the period (an objective) and the objective (a key
+    result) as well as the title, so next quarter's sheet with this quarter's titles is new
+    objectives and key results, not this quarter's moved."""
+    ws = duckdb_workspace
+    rows = [{"objective": "Grow trials", "level": "team", "period": "2026-Q3",
+             "key_result": "500 trials a month", "target_value": "500"}]  # fmt: skip
+    assert (
+        ws.okr("plan", "import", str(write_csv(tmp_path / "q3.csv", rows)), "--client", "c").code
+        == 0
+    )
+    assert ws.okr("build").code == 0
+    again = ws.okr("plan", "import", str(tmp_path / "q3.csv"), "--client", "c")
+    assert "nothing to append" in again.out and "new id" not in again.out  # found again
+    rows[0] |= {"period": "2026-Q4", "target_value": "600"}
+    run = ws.okr(
+        "plan", "import", str(write_csv(tmp_path / "q4.csv", rows)), "--client", "c", "--dry-run"
+    )
+    assert run.code == 0, run.err
+    assert [line for line in run.out.splitlines() if line.startswith("  ")] == [
+        "  new objective 'Grow trials' for 2026-Q4",
+        "  new key result '500 trials a month': 0 → 600",
+    ]
