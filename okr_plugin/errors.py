@@ -10,5 +10,9 @@ class StoreError(OkrError):
     """The warehouse or an input file could not be read or written."""
 
 
+class MissingTable(StoreError):
+    """A table or view a statement reads is not in the warehouse (not built yet)."""
+
+
 class WarehouseLocked(StoreError):
     """Another process holds the DuckDB warehouse."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import StoreError
+from .errors import MissingTable, StoreError
 from .resources import sql_statements
 from .store import Store
 
@@ -30,10 +30,8 @@ class Marts:
         """The rows of statement `name`; a mart not built yet is one line saying what to do."""
         try:
             return self.store.query(self.statements[name], **params)
-        except StoreError as err:
-            if "does not exist" in str(err):
-                raise StoreError("the marts are not built yet: run `okr build` first") from None
-            raise
+        except MissingTable:
+            raise StoreError("the marts are not built yet: run `okr build` first") from None
 
 
 def raised_flags(group: Any) -> str:

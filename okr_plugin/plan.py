@@ -23,7 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import OkrError
+from .errors import MissingTable, OkrError
 from .events import (
     DIRECTIONS,
     KINDS,
@@ -523,12 +523,8 @@ def current_state(store: Store, client: str) -> tuple[dict[str, Any], dict[str, 
         objectives = {r.objective_id: r for r in store.query(OBJECTIVE_STATE, client=client)}
         key_results = {r.key_result_id: r for r in store.query(KEY_RESULT_STATE, client=client)}
         built = store.query("select max(as_of_at) as at from okr_objectives")[0].at
-    except OkrError as err:
-        if "does not exist" in str(err):
-            raise PlanError(
-                f"client {client} has events but no build: run okr build first"
-            ) from None
-        raise
+    except MissingTable:
+        raise PlanError(f"client {client} has events but no build: run okr build first") from None
     if built is None or goal_events.last > built:
         raise PlanError(
             f"goal events of {client} were recorded after the last build: run okr build first"

@@ -24,7 +24,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import states
-from .errors import OkrError, StoreError
+from .errors import MissingTable, OkrError
 from .marts import Marts, raised_flags
 from .resources import PACKAGE_DIR
 from .scorecard import format_about, format_now_target, format_number
@@ -109,10 +109,8 @@ def _daily(marts: Marts, name: str, **params: Any) -> list[Any] | None:
     (`okr_daily_history: false` leaves them out)."""
     try:
         return marts.store.query(marts.statements[name], **params)
-    except StoreError as err:
-        if "does not exist" in str(err):
-            return None
-        raise
+    except MissingTable:
+        return None
 
 
 class Figures(NamedTuple):

@@ -7,8 +7,12 @@ import re
 
 import sqlalchemy as sa
 
-from .errors import StoreError, WarehouseLocked
+from .errors import MissingTable, StoreError, WarehouseLocked
 from .settings import lock_timeout
+
+# A statement read a table or view that is not there, as DuckDB and PostgreSQL ("... does not
+# exist") and Spark ("[TABLE_OR_VIEW_NOT_FOUND] ...") say it.
+MISSING_TABLE = re.compile(r"does not exist|TABLE_OR_VIEW_NOT_FOUND")
 
 
 def is_locked(err: BaseException) -> bool:
@@ -25,6 +29,8 @@ def translate(err: Exception, url: str) -> StoreError:
             f" {lock_timeout():g} s, see OKR_LOCK_TIMEOUT); wait for it to finish (or close it)"
             " and run the command again"
         )
+    if MISSING_TABLE.search(message):
+        return MissingTable(f"warehouse error on {display(url)}: {message}")
     if "same database file with a different configuration" in message:
         return StoreError(
             f"the warehouse {display(url)} is open in this process with other settings (a DuckDB"

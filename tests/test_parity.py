@@ -462,8 +462,13 @@ def test_concurrent_appends_number_every_event_once(
 def test_a_plan_sheet_imports_through_the_store_on_spark(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    """`okr plan import` of a new client's sheet on Spark: its events, as on the others."""
+    """`okr plan import` of a new client's sheet on Spark: its events, as on the others; what
+    reads the marts before a build says to build first, in Spark's words as in the others'."""
     ws = new_workspace("spark", tmp_path, request)
+    assert ws.okr("init").code == 0
+    before = ws.okr("scorecard")
+    # (the last line: pyspark logs the server's error on its own before it)
+    assert before.err.endswith("okr: error: the marts are not built yet: run `okr build` first\n")
     sheet = tmp_path / "plan.csv"
     sheet.write_text(
         "objective_id,objective,level,period,key_result_id,key_result,target_value,unit\n"
@@ -483,3 +488,7 @@ def test_a_plan_sheet_imports_through_the_store_on_spark(
         ("key_result_created", "kr-1"),
         ("key_result_created", "kr-2"),
     ]
+    again = ws.okr("plan", "import", str(sheet), "--client", "acme")
+    assert again.err.endswith(
+        "okr: error: client acme has events but no build: run okr build first\n"
+    )
