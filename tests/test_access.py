@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from postgres import PostgresServer
 
+from okr_plugin.dashboards import question_sql
 from okr_plugin.resources import mart_names
 
 from conftest import Workspace, marts, new_workspace, query, run_okr
@@ -747,3 +748,41 @@ def test_a_client_cannot_hold_up_builds_or_other_clients(shared: Workspace) -> N
         dozer.exec_driver_sql("select 1")
     dozer.invalidate()
     assert ws.okr("access", "revoke", "--role", "dozer", "--client", BETA).code == 0
+
+
+def test_a_client_role_reaches_no_plan_or_check_in_of_another_through_okr(
+    shared: Workspace, tmp_path: Path
+) -> None:
+    """The sheets (`okr plan`, `okr checkin`) run with a client role's login: it exports no
+    other client's plan, appends no event, and its errors say the same for another client as
+    for one that does not exist; the dashboards' headline question shows its own rows only."""
+    acme = sa.make_url(shared.url).set(username="acme_reader").render_as_string(False)
+    as_acme = Workspace(tmp_path, acme, "postgres")
+    before = query(shared.url, "select count(*) as n from okr_events")[0]["n"]
+    said = {}
+    for client in (BETA, "nobody"):
+        out = tmp_path / f"{client}.csv"
+        run = as_acme.okr("plan", "export", "--client", client, "--out", str(out))
+        assert run.code == 1 and not out.exists(), run.out
+        said[client] = run.err.replace(client, "CLIENT")
+    assert said[BETA] == said["nobody"]  # beta's existence shows in no message
+    assert "permission denied" in said[BETA]  # the inputs are the owner's alone
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text(
+        "objective_id,objective,level,period,key_result,target_value\n"
+        "o-x,Take over,company,2026-Q4,Everything,1\n",
+        encoding="utf-8",
+    )
+    for args in (
+        ["plan", "import", str(sheet), "--client", BETA],
+        ["checkin", "kr-visits", "1", "--client", BETA],
+    ):
+        run = as_acme.okr(*args)
+        assert run.code == 1 and "permission denied" in run.err, (args, run.err)
+    assert query(shared.url, "select count(*) as n from okr_events")[0]["n"] == before
+    # the headline question (over the daily marts) as acme reads it: acme's rows only
+    engine = as_role(shared.url, "acme_reader")
+    with engine.connect() as conn:
+        clients = {r.client_id for r in conn.execute(sa.text(question_sql("headline")))}
+    engine.dispose()
+    assert clients == {ACME}
